@@ -1,0 +1,48 @@
+# The two commands of a fresh clone: `make run`, then `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test smoke admin install system-packages prepare-model migrate bench clean
+
+run: install prepare-model migrate
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C stops)"
+	$(BIN)/daphne -b $(HOST) -p $(PORT) storyengine.asgi:application
+
+test: install prepare-model
+	$(BIN)/python -m pytest
+
+# The embedded default (SQLite, in-memory channel layer, in-process jobs) on a
+# few end-to-end tests; .ci/run calls it after the full suite.
+smoke: install prepare-model
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -m smoke
+
+admin: install migrate
+	$(BIN)/python manage.py createsuperuser $(if $(DJANGO_SUPERUSER_EMAIL),--noinput,)
+
+install: $(VENV)/.installed .env
+
+$(VENV)/.installed: requirements.txt
+	./scripts/system-packages.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+.env: | $(VENV)/.installed
+	./scripts/ensure-env.sh
+
+prepare-model: install
+	$(BIN)/python manage.py prepare_model
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+bench: install prepare-model
+	$(BIN)/python bench/generation.py
+
+clean:
+	rm -rf $(VENV) .cache staticfiles

@@ -1,0 +1,1 @@
+"""Telugu language toolkit: text primitives, the rasa analyzer and the cultural knowledge base."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StoryEngineConfig(AppConfig):
+    name = "storyengine"
+    verbose_name = "Story engine"

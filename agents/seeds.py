@@ -42,7 +42,7 @@ DEFAULT_AGENTS: list[dict[str, Any]] = [
         "temperature": 0.8,
         "top_p": 0.95,
         "top_k": 40,
-        "repeat_penalty": 1.15,
+        "repeat_penalty": 1.1,
         "max_tokens": 96,
         "stop": [],
         "prompt_template": WRITER_TEMPLATE,

@@ -17,7 +17,7 @@ from typing import Any
 
 from celery import Task
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,9 @@ def _run_embedded(task: Task, args: tuple[Any, ...]) -> None:
         if result.failed():
             logger.error("Embedded job %s%r failed: %s", task.name, args, result.result)
     finally:
-        close_old_connections()
+        # The executor thread lives on between jobs; an idle connection kept open
+        # would hold PostgreSQL sessions (and block dropping a test database).
+        connections.close_all()
 
 
 def submit_now(task: Task, *args: Any) -> Future[None] | None:

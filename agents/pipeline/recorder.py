@@ -9,8 +9,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from agents.models import Agent, AgentRun, AgentRunOutcome
+from agents.models import AgentRun, AgentRunOutcome
 from agents.pipeline.types import PipelineCancelled
+from agents.services import agent_config
 from agents.runtime import Completion
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class AgentStep:
     def __init__(self, story_id: str, role: str) -> None:
         self.story_id = story_id
         self.role = role
-        self.agent = Agent.objects.get(pk=role)
+        self.agent = agent_config(role)
         self.summary = ""
         self.details: dict[str, Any] = {}
         self.fell_back = False

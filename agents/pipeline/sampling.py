@@ -28,6 +28,8 @@ def completion_request(
     budget: int | None = None,
     stop: list[str] | None = None,
     grammar: str | None = None,
+    script: str | None = None,
+    penalty_last_n: int = 64,
 ) -> CompletionRequest:
     """Build a request from the agent's sampling settings; the request's overrides win."""
     values = {
@@ -47,4 +49,6 @@ def completion_request(
         stop=list(stop if stop is not None else agent.stop),
         seed=seed,
         grammar=grammar,
+        script=script,
+        penalty_last_n=penalty_last_n,
     )

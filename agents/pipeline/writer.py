@@ -3,8 +3,11 @@
 Each paragraph opens with its beat's cue and the model continues it one
 sentence per call (stopping at sentence punctuation or a line break), so the
 length is checked after every sentence: a story stops within one sentence of
-its target, never more than one paragraph past it. Every model call shares the
-prompt prefix of the call before it, which the runtime's context reuses.
+its target, never more than one paragraph past it. A sentence is sent to the
+listener only once it is finished and accepted, so a repeated or broken one can
+be dropped and drawn again without taking back streamed text. Every model call
+shares the prompt prefix of the call before it, which the runtime's context
+reuses.
 """
 
 from __future__ import annotations
@@ -20,15 +23,58 @@ from agents.pipeline.sampling import completion_request, max_tokens_for
 from agents.pipeline.types import PipelineCancelled, PipelineListener, StoryRequest
 from agents.runtime import ModelRuntime
 from analysis import rasa
-from analysis.text import paragraphs, word_count
+from analysis.text import paragraphs, word_count, words
 
 SENTENCE_ENDS = (".", "?", "!", "।")
 PARAGRAPH_END = "\n"
 MAX_PARAGRAPH_WORDS = 80
 MIN_PARAGRAPH_WORDS = 12
-# Consecutive empty answers after which a paragraph is closed rather than retried.
-MAX_EMPTY_SENTENCES = 2
+# A sentence gets at least this many tokens, so the budget rarely cuts one short.
+MIN_SENTENCE_TOKENS = 24
+# Rejected sentences in a row after which the paragraph is closed as it stands.
+MAX_REJECTED_SENTENCES = 3
+# A sentence whose word bigrams already appeared in the story at this share or more is a repeat.
+REPEAT_SHARE = 0.5
+MIN_SENTENCE_WORDS = 2
+# Words a closing paragraph may add after its cue when the target was already reached.
+CLOSING_WORDS = 10
 STEERING_TERMS = 3
+# The writer's tokens stay in Telugu script, and the repetition penalties look back
+# this many tokens, the story so far included.
+PROSE_SCRIPT = "Telugu"
+PENALTY_WINDOW = 64
+
+
+def _bigrams(text: str) -> list[tuple[str, str]]:
+    tokens = words(text)
+    return list(zip(tokens, tokens[1:]))
+
+
+def finish_sentence(text: str, stop_sequence: str | None, story: str) -> tuple[str, str | None]:
+    """Close a sentence the model wrote, or say why it is rejected.
+
+    A sentence cut by the token budget loses its unfinished last word. The sentence
+    gets back the punctuation that stopped it (a full stop when none did). It is
+    rejected when it is empty, shorter than two words, or a repeat: at least half
+    of its word bigrams already occur in ``story``.
+    Returns ``(sentence, None)`` or ``("", reason)``.
+    """
+    if stop_sequence is None:
+        cut = text.rstrip().rfind(" ")
+        text = text[:cut] if cut > 0 else ""
+    text = text.rstrip()
+    if not text.strip():
+        return "", "empty"
+    if len(words(text)) < MIN_SENTENCE_WORDS:
+        return "", "too short"
+    pairs = _bigrams(text)
+    if pairs:
+        seen = set(_bigrams(story))
+        if sum(pair in seen for pair in pairs) / len(pairs) >= REPEAT_SHARE:
+            return "", "repeat"
+    if text[-1] not in SENTENCE_ENDS:
+        text += stop_sequence if stop_sequence in SENTENCE_ENDS else "."
+    return text, None
 
 
 @dataclass
@@ -84,6 +130,8 @@ class Writer:
         self.runtime = runtime
         self.listener = listener
         self.steering: list[dict[str, Any]] = []
+        self._calls = 0
+        self._rejected: dict[str, int] = {}
 
     def write(self, content: str) -> WriterOutput:
         """Continue ``content`` (empty, or the text a previous attempt saved) to the target."""
@@ -96,21 +144,45 @@ class Writer:
             index = len(paragraphs(content))
 
             while word_count(content) < self.request.target_length:
-                cue = schedule[index] if index < len(schedule) else CONTINUATION_CUES[index % len(CONTINUATION_CUES)]
-                separator = "\n\n" if content else ""
-                self._emit(separator + cue)
-                paragraph = self._write_paragraph(step, agent, content, separator, cue, per_paragraph, tokens_per_word)
-                content = content + separator + paragraph
-                self.listener.checkpoint(self.plan, content)
+                if index < len(schedule):
+                    cue = schedule[index]
+                    # Spread what is left over the paragraphs left, so an early long
+                    # paragraph shortens the later ones instead of crowding out the ending.
+                    words_left = self.request.target_length - word_count(content)
+                    share = math.ceil(words_left / (len(schedule) - index))
+                else:
+                    cue = CONTINUATION_CUES[index % len(CONTINUATION_CUES)]
+                    share = min(per_paragraph, self.request.target_length - word_count(content))
+                content = self._add_paragraph(step, agent, content, cue, share, tokens_per_word)
+                index += 1
+
+            if index < len(schedule):
+                # The target was reached early: close with the ending beat, one short
+                # paragraph past the target at most.
+                ending = schedule[-1]
+                content = self._add_paragraph(
+                    step, agent, content, ending, word_count(ending) + CLOSING_WORDS, tokens_per_word
+                )
                 index += 1
 
             step.summary = f"{word_count(content)} words in {index} paragraphs"
             step.details["paragraphs"] = index
             step.details["tokens_per_word"] = round(tokens_per_word, 3)
             step.details["steering"] = self.steering
+            step.details["rejected_sentences"] = self._rejected
             return WriterOutput(
                 content=content, paragraphs_written=index, mean_logprob=step.mean_logprob, steering=self.steering
             )
+
+    def _add_paragraph(
+        self, step: AgentStep, agent: Agent, content: str, cue: str, share: int, tokens_per_word: float
+    ) -> str:
+        separator = "\n\n" if content else ""
+        self._emit(separator + cue)
+        paragraph = self._write_paragraph(step, agent, content, separator, cue, share, tokens_per_word)
+        content = content + separator + paragraph
+        self.listener.checkpoint(self.plan, content)
+        return content
 
     def _tokens_per_word(self) -> float:
         """Measure the tokenizer's tokens per word on the writer's own prompt (at least 1)."""
@@ -124,52 +196,49 @@ class Writer:
         content: str,
         separator: str,
         cue: str,
-        per_paragraph: int,
+        share: int,
         tokens_per_word: float,
     ) -> str:
+        """Write sentences after ``cue`` until the paragraph holds ``share`` words."""
         paragraph = cue
-        empty_answers = 0
+        rejected_in_a_row = 0
         header = self._header(content)
         while True:
-            written = word_count(content) + word_count(paragraph)
-            remaining = min(self.request.target_length - written, per_paragraph - word_count(paragraph))
-            if remaining <= 0 or empty_answers >= MAX_EMPTY_SENTENCES:
+            remaining = share - word_count(paragraph)
+            if remaining <= 0 or rejected_in_a_row >= MAX_REJECTED_SENTENCES:
                 return paragraph
             if self.listener.should_stop():
                 raise PipelineCancelled()
 
             prompt = self._prompt(agent, header, content + separator + paragraph)
-            budget = math.ceil((remaining + 4) * tokens_per_word)
+            budget = max(MIN_SENTENCE_TOKENS, math.ceil((remaining + 4) * tokens_per_word))
             completion = self.runtime.complete(
                 completion_request(
                     agent,
                     prompt,
-                    seed=self.request.seed + step.completion_tokens,
+                    seed=self.request.seed + self._calls,
                     overrides=self.request.sampling,
                     budget=budget,
                     stop=list(SENTENCE_ENDS) + [PARAGRAPH_END],
+                    script=PROSE_SCRIPT,
+                    penalty_last_n=PENALTY_WINDOW,
                 ),
-                on_text=self._emit,
                 should_stop=self.listener.should_stop,
             )
+            self._calls += 1
             step.add_completion(completion)
             if completion.finish_reason == "cancelled":
                 raise PipelineCancelled()
 
-            sentence = completion.text
-            ended_by = completion.stop_sequence
-            if not sentence.strip():
-                empty_answers += 1
-                if ended_by == PARAGRAPH_END:
-                    return paragraph
+            sentence, problem = finish_sentence(completion.text, completion.stop_sequence, content + paragraph)
+            if problem is not None:
+                rejected_in_a_row += 1
+                self._rejected[problem] = self._rejected.get(problem, 0) + 1
                 continue
-            empty_answers = 0
-            closing = ended_by if ended_by in SENTENCE_ENDS else "."
-            if sentence.rstrip()[-1:] not in SENTENCE_ENDS:
-                self._emit(closing)
-                sentence += closing
+            rejected_in_a_row = 0
+            self._emit(sentence)
             paragraph += sentence
-            if ended_by == PARAGRAPH_END:
+            if completion.stop_sequence == PARAGRAPH_END:
                 return paragraph
 
     def _emit(self, text: str) -> None:
@@ -197,8 +266,12 @@ class Writer:
 
     def _prompt(self, agent: Agent, mood: str, story_so_far: str) -> str:
         characters = ", ".join(character["name_te"] for character in self.plan["characters"])
-        elements = ", ".join(element["name_te"] for element in self.elements)
-        setting = self.plan["setting"] + (f" ({elements})" if elements else "") + (f". భావం: {mood}" if mood else "")
+        lines = [self.plan["setting"]]
+        if self.elements:
+            lines.append("సంప్రదాయాలు: " + ", ".join(element["name_te"] for element in self.elements))
+        if mood:
+            lines.append(f"భావం: {mood}")
+        setting = "\n".join(lines)
         budget = self.runtime.n_ctx - max_tokens_for(agent) - 16
         fields = {"title": self.plan["title"], "prompt": self.request.prompt, "setting": setting, "characters": characters}
         fixed_tokens = self.runtime.count_tokens(agent.prompt_template.format(**fields, story_so_far=""))

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from agents.runtime.config import RANDOM_SEED, RuntimeSettings
 from agents.runtime.errors import ModelBusy, ModelUnavailable, PromptTooLong
 from agents.runtime.sampling import TokenSampler
+from agents.runtime.script_filter import SCRIPT_RANGES, foreign_token_mask
 from agents.runtime.textstream import TextStream
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ class CompletionRequest:
     ``parse_special`` turns control-token text in the prompt (``<start_of_turn>``) into
     control tokens, as chat-style prompts for instruction-tuned models need. Leave it off
     when the prompt contains user text.
+    The repetition, frequency and presence penalties look at the last
+    ``penalty_last_n`` tokens, the end of the prompt included, so a completion that
+    continues a text is kept from repeating it. ``script`` (such as "Telugu") bans
+    every token holding a letter of another script or a markup symbol.
     """
 
     prompt: str
@@ -57,6 +62,10 @@ class CompletionRequest:
     min_p: float = 0.05
     parse_special: bool = False
     measure_logprob: bool = True
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
+    penalty_last_n: int = 64
+    script: str | None = None
 
 
 @dataclass
@@ -133,8 +142,11 @@ class _LogprobMeter:
         self._buffer = np.empty(min(n_vocab, LOGPROB_CHUNK), dtype=np.float32)
         self.total = 0.0
         self.count = 0
+        self._log_normalizer = 0.0
+        self._logit_of: Any = None
 
-    def add(self, token: int) -> None:
+    def observe(self) -> None:
+        """Read the log-normalizer of the current logits row, before any token is banned in it."""
         np = self._np
         pointer = self._llama_cpp.llama_get_logits_ith(self._context, -1)
         logits = np.ctypeslib.as_array(pointer, shape=(self._n_vocab,))
@@ -146,7 +158,12 @@ class _LogprobMeter:
             np.subtract(chunk, peak, out=shifted)
             np.exp(shifted, out=shifted)
             exp_sum += float(shifted.sum())
-        self.total += float(logits[token]) - peak - math.log(exp_sum)
+        self._log_normalizer = peak + math.log(exp_sum)
+        self._logit_of = logits
+
+    def add(self, token: int) -> None:
+        """Add the sampled token's log-probability; a banned token is never sampled, so its logit is untouched."""
+        self.total += float(self._logit_of[token]) - self._log_normalizer
         self.count += 1
 
     def mean(self) -> float | None:
@@ -169,6 +186,7 @@ class ModelRuntime:
         self._llama_cpp = import_llama_cpp()
         self._vocab = llm._model.vocab
         self._n_vocab = int(llm.n_vocab())
+        self._script_masks: dict[str, Any] = {}
         # A llama.cpp context is not thread-safe: every call that evaluates or samples holds this lock.
         self._lock = threading.Lock()
         self._pieces: dict[int, bytes] = {}
@@ -319,14 +337,23 @@ class ModelRuntime:
             top_p=request.top_p,
             min_p=request.min_p,
             repeat_penalty=request.repeat_penalty,
+            frequency_penalty=request.frequency_penalty,
+            presence_penalty=request.presence_penalty,
+            penalty_last_n=request.penalty_last_n,
+            history=prompt_tokens[-request.penalty_last_n :] if request.penalty_last_n else [],
             grammar=request.grammar,
         )
+        banned = self._foreign_tokens(request.script) if request.script else None
         finish_reason: FinishReason = "length"
         completion_tokens = 0
         first_token_at: float | None = None
         try:
             llm.eval(remaining)
             while True:
+                if meter is not None:
+                    meter.observe()
+                if banned is not None:
+                    self._ban(banned)
                 token = sampler.sample()
                 if first_token_at is None:
                     first_token_at = time.perf_counter()
@@ -354,31 +381,55 @@ class ModelRuntime:
             sampler.close()
         return _Decoded(finish_reason, completion_tokens, first_token_at, cached)
 
+    def _foreign_tokens(self, script: str) -> Any:
+        """Return (and keep) the mask of tokens outside ``script``; about a second to build once per process."""
+        mask = self._script_masks.get(script)
+        if mask is None:
+            pieces = [self._piece(token) for token in range(self._n_vocab)]
+            mask = foreign_token_mask(pieces, script)
+            for token in range(self._n_vocab):
+                # End-of-generation tokens stay allowed, so the model can still finish.
+                if self._llama_cpp.llama_vocab_is_eog(self._vocab, token):
+                    mask[token] = False
+            self._script_masks[script] = mask
+            logger.info("Built the %s token mask of %s: %d of %d tokens banned", script, self.path.name, mask.sum(), len(mask))
+        return mask
+
+    def _ban(self, mask: Any) -> None:
+        """Set the banned tokens' logits to -inf in the context's last logits row, in place."""
+        import numpy as np
+
+        pointer = self._llama_cpp.llama_get_logits_ith(self._llm.ctx, -1)
+        logits = np.ctypeslib.as_array(pointer, shape=(self._n_vocab,))
+        np.copyto(logits, -np.inf, where=mask)
+
     def clear_prompt_cache(self) -> None:
         """Forget the evaluated tokens, so the next completion evaluates its whole prompt."""
         with self._lock:
             self._llm.reset()
 
     def _reuse_prefix(self, prompt_tokens: list[int]) -> tuple[list[int], int]:
-        """Keep the evaluated tokens the context shares with the prompt's start; return the rest and the count kept.
+        """Reuse the evaluated tokens that start the prompt, and return the tokens left to evaluate and the count reused.
 
         At least the last prompt token is evaluated again, because sampling needs its
-        logits. This does what ``Llama.generate`` does on its own in llama-cpp-python
-        0.3, done here so the count kept is known rather than assumed.
+        logits. ``Llama.generate`` in llama-cpp-python 0.3.36 matches prefixes the same
+        way by itself. Doing it here makes the count reused known rather than assumed.
         """
+        # NOTE: this and the decoding loop use Llama attributes that are not public API
+        # (input_ids, n_tokens, _ctx, eval, _init_sampler), checked against 0.3.36 only.
         import numpy as np
 
         llm = self._llm
         evaluated = llm.input_ids[: llm.n_tokens]
         length = min(len(evaluated), len(prompt_tokens) - 1)
-        kept = 0
+        reused = 0
         if length > 0:
             differs = np.flatnonzero(evaluated[:length] != np.asarray(prompt_tokens[:length], dtype=evaluated.dtype))
-            kept = int(differs[0]) if differs.size else length
+            reused = int(differs[0]) if differs.size else length
         # kv_cache_seq_rm returns False where the memory cannot drop a tail (recurrent models).
-        if kept > 0 and llm._ctx.kv_cache_seq_rm(-1, kept, -1):
-            llm.n_tokens = kept
-            return prompt_tokens[kept:], kept
+        if reused > 0 and llm._ctx.kv_cache_seq_rm(-1, reused, -1):
+            llm.n_tokens = reused
+            return prompt_tokens[reused:], reused
         llm.reset()
         return prompt_tokens, 0
 
@@ -446,3 +497,7 @@ def _validate_request(request: CompletionRequest) -> None:
         raise ValueError(f"repeat_penalty={request.repeat_penalty} is invalid: use a value above 0 (1 is none).")
     if request.seed is not None and not 0 <= request.seed <= MAX_SEED:
         raise ValueError(f"seed={request.seed} is invalid: use a whole number from 0 to {MAX_SEED}.")
+    if request.penalty_last_n < 0:
+        raise ValueError(f"penalty_last_n={request.penalty_last_n} is invalid: use 0 (no penalty window) or more.")
+    if request.script is not None and request.script not in SCRIPT_RANGES:
+        raise ValueError(f"script={request.script!r} is invalid: use one of {', '.join(sorted(SCRIPT_RANGES))}.")

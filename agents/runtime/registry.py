@@ -8,6 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from agents.runtime.config import RuntimeSettings, read_runtime_settings
 from agents.runtime.errors import ModelUnavailable
 from agents.runtime.llm import ModelRuntime, import_llama_cpp
@@ -107,8 +109,8 @@ def check_model_available() -> tuple[bool, str]:
     """Report whether a model can be loaded, without loading or assembling it.
 
     Returns (True, description) or (False, reason). It checks that llama-cpp-python
-    imports and that the model file exists and reads as GGUF; for the default model,
-    the package's chunks are enough when the file is not assembled yet.
+    imports and that the model file exists and reads as GGUF. For a default model not
+    assembled yet, the package's chunks and a writable STORYENGINE_MODEL_DIR suffice.
     """
     try:
         llama_cpp = import_llama_cpp()
@@ -121,10 +123,23 @@ def check_model_available() -> tuple[bool, str]:
             if status.assembled:
                 check_model_file(status.path, "STORYENGINE_MODEL_DIR")
                 state = f"default model {status.path} ({status.expected_size} bytes)"
+            elif not _writable_folder(runtime_settings.model_dir):
+                return False, (
+                    f"The default model is not assembled and {runtime_settings.model_dir} (STORYENGINE_MODEL_DIR) "
+                    f"is not writable. Make it writable or run manage.py prepare_model as a user who can write it."
+                )
             else:
                 state = f"default model to be assembled into {status.path} on first use"
-    except (ModelUnavailable, OSError) as exc:
+    except (ModelUnavailable, ImproperlyConfigured, OSError) as exc:
         return False, str(exc)
-    loaded = sum(1 for runtime in loaded_runtimes() if runtime.path.exists())
+    loaded = len(loaded_runtimes())
     version = getattr(llama_cpp, "__version__", "unknown")
     return True, f"{state}; llama-cpp-python {version}; {loaded} loaded in this process"
+
+
+def _writable_folder(folder: Path) -> bool:
+    """Return whether ``folder``, or the nearest existing folder above it, is writable."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return candidate.is_dir() and os.access(candidate, os.W_OK)
+    return False

@@ -35,13 +35,30 @@ class TokenSampler:
         min_p: float,
         repeat_penalty: float,
         grammar: str | None,
+        frequency_penalty: float = 0.0,
+        presence_penalty: float = 0.0,
+        penalty_last_n: int = 64,
+        history: list[int] | None = None,
     ) -> None:
         self._llama_cpp = llama_cpp
         self._context = llm.ctx
+        # _init_sampler reads the penalty window from this attribute.
+        llm.last_n_tokens_size = penalty_last_n
         # The chain's seeded draw uses the seed last passed to Llama.set_seed.
         self._chain = llm._init_sampler(
-            top_k=top_k, top_p=top_p, min_p=min_p, temp=temperature, repeat_penalty=repeat_penalty, grammar=None
+            top_k=top_k,
+            top_p=top_p,
+            min_p=min_p,
+            temp=temperature,
+            repeat_penalty=repeat_penalty,
+            frequency_penalty=frequency_penalty,
+            presence_penalty=presence_penalty,
+            grammar=None,
         )
+        # Tokens already in the text count for the penalties, as in llama.cpp's own
+        # examples, so a continuation does not repeat what the prompt just said.
+        for token in history or ():
+            llama_cpp.llama_sampler_accept(self._chain.sampler, token)
         self._grammar = None
         if grammar is not None:
             self._grammar = llama_cpp.llama_sampler_init_grammar(llm._model.vocab, grammar.encode("utf-8"), b"root")

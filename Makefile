@@ -20,7 +20,9 @@ test: install prepare-model
 smoke: install prepare-model
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -m smoke
 
+# Without DJANGO_SUPERUSER_EMAIL and DJANGO_SUPERUSER_PASSWORD it asks for them.
 admin: install migrate
+	DJANGO_SUPERUSER_USERNAME=$${DJANGO_SUPERUSER_USERNAME:-admin} \
 	$(BIN)/python manage.py createsuperuser $(if $(DJANGO_SUPERUSER_EMAIL),--noinput,)
 
 install: $(VENV)/.installed .env

@@ -11,7 +11,7 @@ API_PREFIXES = ("/api/", "/health")
 
 
 class EnglishApiMiddleware:
-    """Answer API and health requests in English whatever the site's language.
+    """Activate English for API and health requests, whatever the site's language.
 
     The API's clients are programs, so its messages (including Django's and DRF's
     translated validation messages) stay English while the pages speak Telugu.

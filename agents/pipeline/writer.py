@@ -31,7 +31,7 @@ MAX_PARAGRAPH_WORDS = 80
 MIN_PARAGRAPH_WORDS = 12
 # A sentence gets at least this many tokens, so the budget rarely cuts one short.
 MIN_SENTENCE_TOKENS = 24
-# Rejected sentences in a row after which the paragraph is closed as it stands.
+# After this many rejected sentences in a row the paragraph ends without another one.
 MAX_REJECTED_SENTENCES = 3
 # A sentence whose word bigrams already appeared in the story at this share or more is a repeat.
 REPEAT_SHARE = 0.5
@@ -51,7 +51,7 @@ def _bigrams(text: str) -> list[tuple[str, str]]:
 
 
 def finish_sentence(text: str, stop_sequence: str | None, story: str) -> tuple[str, str | None]:
-    """Close a sentence the model wrote, or say why it is rejected.
+    """Punctuate a sentence the model wrote, or return why it is rejected.
 
     A sentence cut by the token budget loses its unfinished last word. The sentence
     gets back the punctuation that stopped it (a full stop when none did). It is
@@ -88,9 +88,8 @@ class WriterOutput:
 def paragraph_schedule(beat_cues: list[str], paragraph_count: int) -> list[str]:
     """Spread the beats over ``paragraph_count`` paragraphs, in order.
 
-    Paragraph ``i`` belongs to beat ``floor(i * beats / paragraphs)``; the first
-    paragraph of a beat opens with its cue and the others with a continuation cue,
-    so the ending beat always closes the story.
+    Paragraph ``i`` belongs to beat ``floor(i * beats / paragraphs)``. The first
+    paragraph of a beat opens with its cue and the others with a continuation cue.
     """
     schedule: list[str] = []
     previous = -1

@@ -1,0 +1,96 @@
+"""The generation job: idempotent, resumable from its checkpoint, failing with a reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.models import AgentRun
+from agents.runtime import ModelUnavailable
+from analysis.text import word_count
+from stories.jobs import MAX_ATTEMPTS, run_generation
+from stories.models import Story, StoryStatus
+
+PROMPT = "గోదావరి ఒడ్డున ఒక చిన్న గ్రామంలో ఒక పేద రైతు కుటుంబం"
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def make_story(owner, **fields) -> Story:
+    values = {"prompt": PROMPT, "target_length": 100, "cultural_context": "rural", "advanced_options": {"seed": 3}}
+    values.update(fields)
+    return Story.objects.create(owner=owner, **values)
+
+
+def test_job_leaves_finished_story_alone(owner):
+    story = make_story(owner, status=StoryStatus.COMPLETED, content="ముగిసిన కథ.")
+
+    run_generation(str(story.pk))
+
+    story.refresh_from_db()
+    assert story.content == "ముగిసిన కథ."
+    assert story.attempts == 0
+    assert AgentRun.objects.count() == 0
+
+
+def test_job_ignores_missing_story():
+    run_generation("00000000-0000-4000-8000-000000000000")
+
+    assert AgentRun.objects.count() == 0
+
+
+def test_job_resumes_running_story_from_checkpoint(owner):
+    first = make_story(owner)
+    run_generation(str(first.pk))
+    first.refresh_from_db()
+    paragraphs = first.content.split("\n\n")
+    saved = "\n\n".join(paragraphs[:2])
+    interrupted = make_story(
+        owner, status=StoryStatus.RUNNING, attempts=1, plan=first.plan, title=first.title, content=saved
+    )
+
+    run_generation(str(interrupted.pk))
+
+    interrupted.refresh_from_db()
+    assert interrupted.status == StoryStatus.COMPLETED
+    assert interrupted.content.startswith(saved + "\n\n")
+    assert interrupted.title == first.title
+    assert interrupted.attempts == 2
+    assert interrupted.metadata["resumed"] is True
+    assert word_count(interrupted.content) >= 100
+    roles = list(AgentRun.objects.filter(story=interrupted).values_list("agent_id", flat=True))
+    assert roles == ["writer", "emotion", "editor"]
+
+
+def test_job_fails_story_after_attempt_cap(owner):
+    story = make_story(owner, status=StoryStatus.RUNNING, attempts=MAX_ATTEMPTS)
+
+    run_generation(str(story.pk))
+
+    story.refresh_from_db()
+    assert story.status == StoryStatus.FAILED
+    assert f"{MAX_ATTEMPTS} interrupted attempts" in story.error
+    assert story.finished_at is not None
+
+
+def test_job_marks_story_failed_when_model_disappears(owner, monkeypatch):
+    # The real model cannot be made to vanish mid-job on demand, so the loader fails here.
+    def unavailable(*args, **kwargs):
+        raise ModelUnavailable("The model file /models/gone.gguf is missing.")
+
+    monkeypatch.setattr("agents.pipeline.orchestrator.get_runtime", unavailable)
+    story = make_story(owner)
+
+    run_generation(str(story.pk))
+
+    story.refresh_from_db()
+    assert story.status == StoryStatus.FAILED
+    assert story.error == "The model file /models/gone.gguf is missing."
+
+
+def test_failed_story_shows_reason_over_api(owner, owner_client):
+    story = make_story(owner, status=StoryStatus.FAILED, error="The model file /models/gone.gguf is missing.")
+
+    body = owner_client.get(f"/api/v2/stories/{story.pk}").json()
+
+    assert body["status"] == "failed"
+    assert body["error"] == "The model file /models/gone.gguf is missing."

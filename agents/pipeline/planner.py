@@ -17,7 +17,7 @@ from agents.pipeline.sampling import completion_request
 from agents.pipeline.types import StoryRequest
 from agents.runtime import ModelRuntime
 from analysis import culture
-from analysis.text import graphemes, telugu_letter_share, words
+from analysis.text import graphemes, normalize, telugu_letter_share, words
 
 TITLE_GRAMMAR = r"""
 root ::= word (" " word)? (" " word)? (" " word)? "\n"
@@ -130,7 +130,7 @@ def _model_title(
         completion_request(step.agent, prompt, seed=request.seed, overrides=request.sampling, stop=["\n"], grammar=TITLE_GRAMMAR)
     )
     step.add_completion(completion)
-    candidate = completion.text.strip()
+    candidate = normalize(completion.text.strip())
     problem = validate_title(candidate, f"{request.prompt} {name} {place}")
     step.details["title_candidate"] = candidate
     if problem is None:

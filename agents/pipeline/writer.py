@@ -23,7 +23,7 @@ from agents.pipeline.sampling import completion_request, max_tokens_for
 from agents.pipeline.types import PipelineCancelled, PipelineListener, StoryRequest
 from agents.runtime import ModelRuntime
 from analysis import rasa
-from analysis.text import paragraphs, word_count, words
+from analysis.text import normalize, paragraphs, word_count, words
 
 SENTENCE_ENDS = (".", "?", "!", "।")
 PARAGRAPH_END = "\n"
@@ -54,7 +54,8 @@ def finish_sentence(text: str, stop_sequence: str | None, story: str) -> tuple[s
     """Punctuate a sentence the model wrote, or return why it is rejected.
 
     A sentence cut by the token budget loses its unfinished last word. The sentence
-    gets back the punctuation that stopped it (a full stop when none did). It is
+    gets back the punctuation that stopped it (a full stop when none did) and is
+    NFC-normalized like every text the site stores. It is
     rejected when it is empty, shorter than two words, or a repeat: at least half
     of its word bigrams already occur in ``story``.
     Returns ``(sentence, None)`` or ``("", reason)``.
@@ -74,7 +75,7 @@ def finish_sentence(text: str, stop_sequence: str | None, story: str) -> tuple[s
             return "", "repeat"
     if text[-1] not in SENTENCE_ENDS:
         text += stop_sequence if stop_sequence in SENTENCE_ENDS else "."
-    return text, None
+    return normalize(text), None
 
 
 @dataclass

@@ -35,6 +35,8 @@ FALLBACK_TITLES = {
 }
 
 MAX_TITLE_WORDS = 4
+# Telugu words longer than this are almost always several words run together.
+MAX_TITLE_WORD_GRAPHEMES = 10
 
 
 def _stem(word: str) -> str:
@@ -44,8 +46,8 @@ def _stem(word: str) -> str:
 def validate_title(title: str, grounding: str) -> str | None:
     """Return why the model's title is rejected, or None when it is usable.
 
-    A usable title has 1 to 4 Telugu words of at least two grapheme clusters,
-    none repeated, and shares a stem (the first two clusters of a word) with the
+    A usable title has 1 to 4 Telugu words of 2 to 10 grapheme clusters, none
+    repeated, and shares a stem (the first two clusters of a word) with the
     writer's prompt, a character or the place, which rejects fluent noise.
     """
     title_words = words(title)
@@ -55,6 +57,8 @@ def validate_title(title: str, grounding: str) -> str | None:
         return "is not all Telugu"
     if any(len(graphemes(word)) < 2 for word in title_words):
         return "has a one-letter word"
+    if any(len(graphemes(word)) > MAX_TITLE_WORD_GRAPHEMES for word in title_words):
+        return "has a run-together word"
     if len(set(title_words)) != len(title_words):
         return "repeats a word"
     grounding_stems = {_stem(word) for word in words(grounding) if len(graphemes(word)) >= 2}

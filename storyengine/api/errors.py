@@ -45,7 +45,7 @@ def error_body(message: str, path: str, details: dict[str, Any] | None = None) -
         "error": {
             "message": message,
             "details": details or {},
-            "timestamp": timezone.now().isoformat(),
+            "timestamp": timezone.localtime().isoformat(),
             "path": path,
         }
     }

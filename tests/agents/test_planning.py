@@ -93,3 +93,9 @@ def test_repeated_sentence_is_rejected():
     story = "సీత బడికి వెళ్ళింది. రాము పొలానికి వెళ్ళి పని చేశాడు."
 
     assert finish_sentence(" రాము పొలానికి వెళ్ళి పని చేశాడు", ".", story) == ("", "repeat")
+
+
+def test_title_with_run_together_word_is_rejected():
+    title = "రైతులుకుమాటరీనుంచిపోగలిగేది"
+
+    assert validate_title(title, GROUNDING + " రైతులు") == "has a run-together word"

@@ -27,7 +27,7 @@ class Command(BaseCommand):
             "--emotion", action="append", default=[], help="A rasa to focus on, such as karuna; repeatable."
         )
         parser.add_argument("--seed", type=int, help="Sampling seed, for a reproducible story.")
-        parser.add_argument("--user", default=CLI_USER_EMAIL, help="Email of the owner; created when missing.")
+        parser.add_argument("--user", default=CLI_USER_EMAIL, help=f"Email of the owner; created when missing (default {CLI_USER_EMAIL}).")
         parser.add_argument("--json", action="store_true", help="Print the full StoryResponse as JSON.")
 
     def handle(self, *args, **options) -> None:

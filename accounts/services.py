@@ -1,4 +1,4 @@
-"""Registration, sign-in and the life cycle of JWT pairs.
+"""Registration, sign-in, the life cycle of JWT pairs, and the writer's story statistics.
 
 Refresh tokens are single-use. Refreshing blacklists the presented token and issues a new
 pair, and logout blacklists the token without a replacement. A token is accepted only
@@ -8,6 +8,7 @@ while its user exists and is active.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User, default_preferences
+from accounts.statistics import StoryResult, StoryStatistics, award_achievements
 
 logger = logging.getLogger(__name__)
 
@@ -176,3 +178,55 @@ def update_preferences(user: User, preferences: dict[str, Any]) -> dict[str, Any
     user.preferences = {**default_preferences(), **preferences}
     user.save(update_fields=["preferences"])
     return user.preferences
+
+
+def record_story_result(
+    user_id: int,
+    *,
+    status: str,
+    story_type: str,
+    cultural_context: str,
+    word_count: int = 0,
+    quality_score: float | None = None,
+    emotions: Iterable[str] = (),
+    generation_seconds: float,
+) -> list[dict[str, Any]]:
+    """Add a finished story to its writer's statistics and award the achievements it earns.
+
+    ``status`` is ``completed`` or ``failed``, and ``emotions`` lists the rasas that scored
+    above 0. Returns the newly earned achievements. The user row stays locked from
+    reading the totals to saving them, so two stories finishing at once both count.
+    A deleted user is skipped with a warning. Raises ValueError for invalid values.
+    """
+    result = StoryResult(
+        status=status,
+        story_type=story_type,
+        cultural_context=cultural_context,
+        word_count=word_count,
+        quality_score=quality_score,
+        emotions=tuple(dict.fromkeys(emotions)),
+        generation_seconds=generation_seconds,
+        finished_at=timezone.now(),
+    )
+
+    with transaction.atomic():
+        user = User.objects.select_for_update().only("id", "statistics", "achievements").filter(pk=user_id).first()
+        if user is None:
+            logger.warning("Skipped the statistics of a %s story: user %s no longer exists", status, user_id)
+            return []
+        statistics = StoryStatistics.from_json(user.statistics)
+        statistics.add(result)
+        earned = list(user.achievements or [])
+        new_achievements = award_achievements(earned, statistics, result)
+        user.statistics = {**(user.statistics or {}), **statistics.to_json()}
+        user.achievements = earned + new_achievements
+        user.save(update_fields=["statistics", "achievements"])
+
+    logger.info(
+        "Recorded a %s story for user %s (%d completed in total, new achievements: %s)",
+        status,
+        user_id,
+        statistics.stories_completed,
+        ", ".join(item["id"] for item in new_achievements) or "none",
+    )
+    return new_achievements

@@ -1,9 +1,10 @@
-"""Agent configuration and the record of every agent step."""
+"""Agent configuration, its audit log, and the record of every agent step."""
 
 from __future__ import annotations
 
 import string
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -138,3 +139,65 @@ class AgentRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id} for {self.story_id} ({self.outcome})"
+
+
+class AgentSettings(models.Model):
+    """Settings of an agent besides its sampling parameters, changed through the API or the admin.
+
+    NOTE: the pipeline does not read these yet. They are stored, audited and returned
+    as the agent's configuration so that a role can start using them without a new API.
+    """
+
+    agent = models.OneToOneField(Agent, on_delete=models.CASCADE, primary_key=True, related_name="agent_settings")
+    collaboration_settings = models.JSONField(
+        default=dict, blank=True, help_text="How the agent works with the other roles, as a JSON object."
+    )
+    resource_limits = models.JSONField(default=dict, blank=True, help_text="Resource limits, as a JSON object.")
+    quality_thresholds = models.JSONField(
+        default=dict, blank=True, help_text="Quality thresholds, as a JSON object of names to numbers."
+    )
+    cultural_adaptation_level = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="How strongly the agent adapts content to the cultural context, 0 to 1; empty means unset.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "agent settings"
+        verbose_name_plural = "agent settings"
+
+    def __str__(self) -> str:
+        return f"Settings of {self.agent_id}"
+
+
+class ConfigurationSource(models.TextChoices):
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+
+
+class AgentConfigurationChange(models.Model):
+    """One change to an agent's configuration: who made it, when, from where, and what changed.
+
+    ``old_values`` and ``new_values`` hold only the fields that changed, keyed by field name.
+    """
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="configuration_changes")
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept as text too, so the log still names the author after their account is deleted.
+    changed_by_email = models.EmailField(blank=True)
+    source = models.CharField(max_length=8, choices=ConfigurationSource.choices)
+    old_values = models.JSONField(default=dict)
+    new_values = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["agent", "-changed_at"])]
+        verbose_name = "agent configuration change"
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} changed by {self.changed_by_email or 'unknown'} at {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -12,7 +12,9 @@ PLANNER_TEMPLATE = "కథా వస్తువు: {prompt}\nప్రధా�
 
 WRITER_TEMPLATE = "తెలుగు కథ: {title}\nపాత్రలు: {characters}\nనేపథ్యం: {setting}\n\n{story_so_far}"
 
-REFINER_TEMPLATE = "తెలుగు కథ: {title}\nమెరుగులు: {improvements}\n\n{content}"
+# {refinement} carries the refinement's own lines (the rasa words, customs or
+# protagonist) and {content} the refined story so far, which the model continues.
+REFINER_TEMPLATE = "తెలుగు కథ: {title}\n{refinement}\nమెరుగులు: {improvements}\n\n{content}"
 
 DEFAULT_AGENTS: list[dict[str, Any]] = [
     {

@@ -13,10 +13,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.services import record_story_result
 from agents.pipeline import PipelineCancelled, run_pipeline
-from agents.pipeline.types import Checkpoint, StoryRequest
+from agents.pipeline.types import Checkpoint, PipelineResult, StoryRequest
 from agents.runtime import ModelUnavailable, PromptTooLong
-from stories.models import Story, StoryStatus
+from stories.models import Story, StoryStatus, StoryVersion
+from stories.search import story_search_text
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +44,21 @@ class StoryListener:
         logger.info("Story %s: %s finished: %s", self.story_id, role, summary)
 
     def checkpoint(self, plan: dict[str, Any], content: str) -> None:
-        Story.objects.filter(pk=self.story_id).update(
-            plan=plan, title=plan.get("title", ""), content=content, updated_at=timezone.now()
-        )
+        # The row is locked while its title is read, so a rename by the owner
+        # between the read and the write cannot be overwritten with the plan's title.
+        with transaction.atomic():
+            locked = Story.objects.select_for_update().filter(pk=self.story_id)
+            current_title = locked.values_list("title", flat=True).first()
+            if current_title is None:
+                return
+            title = _kept_title(current_title, plan.get("title", ""))
+            Story.objects.filter(pk=self.story_id).update(
+                plan=plan,
+                title=title,
+                content=content,
+                search_text=story_search_text(title, content),
+                updated_at=timezone.now(),
+            )
 
     def should_stop(self) -> bool:
         now = time.monotonic()
@@ -53,6 +67,11 @@ class StoryListener:
             status = Story.objects.filter(pk=self.story_id).values_list("status", flat=True).first()
             self._cancelled = status in (None, StoryStatus.CANCELLED)
         return self._cancelled
+
+
+def _kept_title(current_title: str, planned_title: str) -> str:
+    """Return the story's title after a job writes: one already set (by the owner, say) wins over the plan's."""
+    return current_title or planned_title
 
 
 def _claim(story_id: str) -> Story | None:
@@ -99,6 +118,56 @@ def _finish(story_id: str, status: str, **fields: Any) -> None:
     )
 
 
+def _complete(story_id: str, result: PipelineResult, seconds: float, claimed: Story, resumed: bool) -> Story | None:
+    """Store the finished text and scores and write them as version 1, in one transaction.
+
+    Returns the completed story. Returns None, writing nothing, when the story
+    was cancelled or deleted while the pipeline ran.
+    """
+    with transaction.atomic():
+        story = Story.objects.select_for_update().filter(pk=story_id).first()
+        if story is None or story.status == StoryStatus.CANCELLED:
+            return None
+        story.title = _kept_title(story.title, result.title)
+        story.content = result.content
+        story.plan = result.plan
+        story.emotions = result.emotions
+        story.cultural_elements = result.cultural_elements
+        story.quality_score = result.quality_score
+        story.word_count = result.word_count
+        story.generation_time = round(seconds, 3)
+        story.metadata = {
+            "title": story.title,
+            "word_count": result.word_count,
+            "target_length": claimed.target_length,
+            "model": result.model,
+            "seed": int((claimed.advanced_options or {}).get("seed", 0)),
+            "quality_components": result.quality_components,
+            "emotional_arc": result.emotional_arc,
+            "attempts": claimed.attempts,
+            "resumed": resumed,
+        }
+        story.status = StoryStatus.COMPLETED
+        story.error = ""
+        story.finished_at = timezone.now()
+        story.version = 1
+        story.save()
+        StoryVersion.snapshot(story).save()
+        # In the same transaction, so a client that sees the story completed also
+        # sees it counted in the owner's statistics.
+        record_story_result(
+            story.owner_id,
+            status=StoryStatus.COMPLETED,
+            story_type=story.story_type,
+            cultural_context=story.cultural_context,
+            word_count=result.word_count,
+            quality_score=result.quality_score,
+            emotions=[item["emotion"] for item in result.emotions if item["score"] > 0],
+            generation_seconds=seconds,
+        )
+    return story
+
+
 def run_generation(story_id: str) -> None:
     """Generate one story; safe to call again for the same id.
 
@@ -126,37 +195,39 @@ def run_generation(story_id: str) -> None:
     except (ModelUnavailable, PromptTooLong) as exc:
         logger.warning("Story %s failed: %s", story_id, exc)
         _finish(story_id, StoryStatus.FAILED, error=str(exc))
+
+        record_story_result(
+            story.owner_id,
+            status=StoryStatus.FAILED,
+            story_type=story.story_type,
+            cultural_context=story.cultural_context,
+            generation_seconds=time.monotonic() - started,
+        )
         return
     except Exception:
+        if not Story.objects.filter(pk=story_id).exists():
+            # Deleting a story mid-step makes the step's AgentRun write fail on its
+            # foreign key; that is the owner's delete, not a fault of the job.
+            logger.info(
+                "Story %s: deleted while its job ran; job stopped after %.1f s", story_id, time.monotonic() - started
+            )
+            return
         logger.exception("Story %s: unexpected error in the generation job", story_id)
         _finish(story_id, StoryStatus.FAILED, error="Generation failed because of an internal error; try again.")
+
+        record_story_result(
+            story.owner_id,
+            status=StoryStatus.FAILED,
+            story_type=story.story_type,
+            cultural_context=story.cultural_context,
+            generation_seconds=time.monotonic() - started,
+        )
         return
 
     seconds = time.monotonic() - started
-    _finish(
-        story_id,
-        StoryStatus.COMPLETED,
-        title=result.title,
-        content=result.content,
-        plan=result.plan,
-        emotions=result.emotions,
-        cultural_elements=result.cultural_elements,
-        quality_score=result.quality_score,
-        word_count=result.word_count,
-        generation_time=round(seconds, 3),
-        metadata={
-            "title": result.title,
-            "word_count": result.word_count,
-            "target_length": story.target_length,
-            "model": result.model,
-            "seed": int((story.advanced_options or {}).get("seed", 0)),
-            "quality_components": result.quality_components,
-            "emotional_arc": result.emotional_arc,
-            "attempts": story.attempts,
-            "resumed": resumed,
-        },
-        error="",
-    )
+    if _complete(story_id, result, seconds, story, resumed) is None:
+        logger.info("Story %s: cancelled or deleted before its result was stored; result dropped", story_id)
+        return
     logger.info(
         "Story %s: completed in %.1f s (%d words, quality %.3f)", story_id, seconds, result.word_count, result.quality_score
     )

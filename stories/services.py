@@ -3,22 +3,42 @@
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F, OrderBy, QuerySet
+from django.db.models.functions import Substr
+from django.utils import timezone
 
 from agents.runtime import check_model_available
+from analysis.text import cut_text
 from storyengine.api.errors import ServiceUnavailable
 from storyengine.jobs import dispatch_on_commit
-from stories.models import Story
+from stories.models import Story, StoryStatus, StoryVersion
+from stories.search import search_key
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
+
+# Excerpts in story lists: at most this many code points, the ellipsis included.
+EXCERPT_CHARS = 160
+EXCERPT_ELLIPSIS = "…"
+
+SORT_ORDERS: dict[str, tuple[OrderBy, ...]] = {
+    "created_desc": (F("created_at").desc(), F("id").desc()),
+    "created_asc": (F("created_at").asc(), F("id").asc()),
+    "quality_desc": (F("quality_score").desc(nulls_last=True), F("created_at").desc(), F("id").desc()),
+    "quality_asc": (F("quality_score").asc(nulls_last=True), F("created_at").asc(), F("id").asc()),
+}
+DEFAULT_SORT = "created_desc"
 
 
 @dataclass(frozen=True)
@@ -32,11 +52,63 @@ class GenerationParams:
     advanced_options: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class StoryListQuery:
+    """A validated request for one page of a writer's stories."""
+
+    page: int = 1
+    limit: int = 20
+    story_type: str | None = None
+    cultural_context: str | None = None
+    sort_by: str = DEFAULT_SORT
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class StoryListItem:
+    story_id: uuid.UUID
+    title: str
+    excerpt: str
+    story_type: str
+    cultural_context: str
+    status: str
+    quality_score: float | None
+    word_count: int
+    is_public: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list; ``total_pages`` = ceil(total / limit), 0 for an empty list."""
+
+    items: list[Any]
+    total: int
+    page: int
+    limit: int
+
+    @property
+    def total_pages(self) -> int:
+        return math.ceil(self.total / self.limit)
+
+
+@dataclass(frozen=True)
+class StoryChanges:
+    """The fields an owner may change on a story; None leaves a field as it is."""
+
+    title: str | None = None
+    is_public: bool | None = None
+
+
 class StoryNotFound(Exception):
     pass
 
 
 class StoryForbidden(Exception):
+    pass
+
+
+class VersionNotFound(Exception):
     pass
 
 
@@ -104,3 +176,183 @@ def get_owned_story(user, story_id: uuid.UUID) -> Story:
     if story is None:
         raise StoryNotFound(story_id)
     return story
+
+
+def get_story_for_change(user: AbstractBaseUser, story_id: uuid.UUID, lock: bool = False) -> Story:
+    """Return the user's own story for a change or a delete, row-locked when ``lock`` is set.
+
+    Raises StoryNotFound for an unknown id and for another writer's private
+    story, which the user cannot know exists, and StoryForbidden for another
+    writer's public story, which the user can read but not change. ``lock``
+    needs a surrounding transaction.
+    """
+    stories = Story.objects.select_for_update() if lock else Story.objects.all()
+    story = stories.filter(pk=story_id).first()
+    if story is None:
+        raise StoryNotFound(story_id)
+    if story.owner_id != user.pk:
+        if story.is_public:
+            raise StoryForbidden(story_id)
+        raise StoryNotFound(story_id)
+    return story
+
+
+def list_stories(user: AbstractBaseUser, query: StoryListQuery) -> Page:
+    """Return one page of the user's own stories, filtered, searched and sorted.
+
+    Runs two queries whatever the page size, one for the total and one for the
+    page, and only the count when the page lies past the end. The page query
+    loads only the start of each story's content for the excerpt.
+    Search matches :func:`~stories.search.search_key` of the query as a
+    substring of the stored ``search_text``; on PostgreSQL a trigram index
+    serves that ``LIKE``.
+    """
+    stories = _filtered_stories(user, query)
+    total = stories.count()
+    offset = (query.page - 1) * query.limit
+    if offset >= total:
+        return Page(items=[], total=total, page=query.page, limit=query.limit)
+
+    # One code point past the excerpt limit lets cut_text see that the content is
+    # longer than the limit. A word or cluster crossing the limit is dropped whole anyway.
+    rows = stories.order_by(*SORT_ORDERS[query.sort_by]).values(
+        "id",
+        "title",
+        "story_type",
+        "cultural_context",
+        "status",
+        "quality_score",
+        "word_count",
+        "is_public",
+        "created_at",
+        content_start=Substr("content", 1, EXCERPT_CHARS + 1),
+    )[offset : offset + query.limit]
+    items = [
+        StoryListItem(
+            story_id=row["id"],
+            title=row["title"],
+            excerpt=excerpt(row["content_start"]),
+            story_type=row["story_type"],
+            cultural_context=row["cultural_context"],
+            status=row["status"],
+            quality_score=row["quality_score"],
+            word_count=row["word_count"],
+            is_public=row["is_public"],
+            created_at=row["created_at"],
+        )
+        for row in rows
+    ]
+    return Page(items=items, total=total, page=query.page, limit=query.limit)
+
+
+def _filtered_stories(user: AbstractBaseUser, query: StoryListQuery) -> QuerySet[Story]:
+    stories = Story.objects.owned_by(user)
+    if query.story_type:
+        stories = stories.filter(story_type=query.story_type)
+    if query.cultural_context:
+        stories = stories.filter(cultural_context=query.cultural_context)
+    key = search_key(query.search)
+    if key:
+        # ``contains``, not ``icontains``: the key is casefolded on both sides, and
+        # PostgreSQL's icontains wraps the column in UPPER(), which the trigram
+        # index on the bare column cannot serve.
+        stories = stories.filter(search_text__contains=key)
+    return stories
+
+
+def excerpt(text: str) -> str:
+    """Return the start of ``text`` as one line of at most EXCERPT_CHARS code points.
+
+    The cut falls on a word boundary, or a grapheme-cluster boundary when no
+    whole word fits, and ends in an ellipsis when text was dropped. Runs of
+    whitespace, line breaks included, become one space after the cut.
+    """
+    return " ".join(cut_text(text, EXCERPT_CHARS, EXCERPT_ELLIPSIS).split())
+
+
+def update_story(user: AbstractBaseUser, story_id: uuid.UUID, changes: StoryChanges) -> Story:
+    """Apply the owner's changes to a story, in any status.
+
+    A new title also replaces ``metadata["title"]`` when the metadata has one,
+    but the versions keep the title they were written with. A running job keeps a title set here rather than
+    the one its planner chose. Raises what :func:`get_story_for_change` raises.
+    """
+    with transaction.atomic():
+        story = get_story_for_change(user, story_id, lock=True)
+        fields = ["updated_at"]
+        if changes.title is not None:
+            story.title = changes.title
+            fields.append("title")
+            if story.metadata.get("title") is not None:
+                story.metadata = {**story.metadata, "title": changes.title}
+                fields.append("metadata")
+        if changes.is_public is not None:
+            story.is_public = changes.is_public
+            fields.append("is_public")
+        story.save(update_fields=fields)
+    logger.info("Story %s updated by user %s: %s", story.pk, user.pk, ", ".join(fields[1:]))
+    return story
+
+
+def delete_story(user: AbstractBaseUser, story_id: uuid.UUID) -> None:
+    """Delete the owner's story with its agent runs and versions.
+
+    A queued or running story is first marked cancelled in its own commit, so its
+    job stops at the next cancellation check (the job also treats a missing row
+    as cancelled). The row is locked for the delete, so a job step cannot
+    attach a new agent run to it halfway. Raises what
+    :func:`get_story_for_change` raises.
+    """
+    story = get_story_for_change(user, story_id)
+    if not story.is_finished:
+        cancelled = Story.objects.filter(pk=story.pk, status__in=[StoryStatus.QUEUED, StoryStatus.RUNNING]).update(
+            status=StoryStatus.CANCELLED,
+            error="Cancelled because its owner deleted the story.",
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        if cancelled:
+            logger.info("Story %s cancelled before its deletion (was %s)", story.pk, story.status)
+
+    with transaction.atomic():
+        locked = get_story_for_change(user, story_id, lock=True)
+        _, deleted = locked.delete()
+    logger.info(
+        "Story %s deleted by user %s with %d agent runs and %d versions",
+        story.pk,
+        user.pk,
+        deleted.get("agents.AgentRun", 0),
+        deleted.get("stories.StoryVersion", 0),
+    )
+
+
+def list_versions(user: AbstractBaseUser, story_id: uuid.UUID, page: int, limit: int) -> tuple[Story, Page]:
+    """Return the story and one page of its versions, newest first, without their text.
+
+    Uses the read rules of :func:`get_story_for_reader` and raises what it raises.
+    """
+    story = get_story_for_reader(user, story_id)
+    versions = StoryVersion.objects.filter(story=story)
+    total = versions.count()
+    offset = (page - 1) * limit
+    if offset >= total:
+        return story, Page(items=[], total=total, page=page, limit=limit)
+    rows = list(
+        versions.order_by("-number").only(
+            "id", "story_id", "number", "title", "refinement_type", "quality_score", "word_count", "created_at"
+        )[offset : offset + limit]
+    )
+    return story, Page(items=rows, total=total, page=page, limit=limit)
+
+
+def get_version(user: AbstractBaseUser, story_id: uuid.UUID, number: int) -> StoryVersion:
+    """Return one version of a story with its full text.
+
+    Uses the read rules of :func:`get_story_for_reader` and raises what it
+    raises, or VersionNotFound for a number the story does not have.
+    """
+    story = get_story_for_reader(user, story_id)
+    version = StoryVersion.objects.filter(story=story, number=number).first()
+    if version is None:
+        raise VersionNotFound(number)
+    return version

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -72,6 +73,17 @@ def env_rate(name: str, default: str) -> str:
     if not _RATE.match(value):
         raise ImproperlyConfigured(f"{name}={value!r} is invalid: expected COUNT/PERIOD such as 10/min or 100/hour.")
     return value
+
+
+def env_date(name: str, default: date) -> date:
+    """Read a calendar date written as ISO 8601 ``YYYY-MM-DD``."""
+    value = _raw(name)
+    if value in (None, ""):
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is invalid: expected a date such as 2027-06-30.") from None
 
 
 def env_file(name: str) -> Path | None:

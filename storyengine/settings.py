@@ -9,14 +9,14 @@ and Celery workers on Redis.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from storyengine.env import env_bool, env_int, env_list, env_rate, env_str, env_url, load_dotenv
+from storyengine.env import env_bool, env_date, env_int, env_list, env_rate, env_str, env_url, load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env")
@@ -59,6 +59,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compression wraps every response below it; it sits under WhiteNoise, which
+    # serves its own precompressed static files.
+    "storyengine.middleware.ApiGZipMiddleware",
+    "storyengine.middleware.ApiDeprecationMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -96,7 +100,10 @@ TEMPLATES = [
 # for each other instead of failing with "database is locked".
 DATABASE_URL = env_url("DATABASE_URL", ("sqlite", "postgres", "postgresql"))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # No persistent connections: under ASGI each request runs its sync code in a
+    # thread of its own, so a connection kept open per thread is never reused and
+    # the idle ones pile up until PostgreSQL rejects new clients ("too many clients").
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
@@ -183,9 +190,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "storyengine.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "storyengine.api.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"generation": env_rate("STORYENGINE_GENERATION_RATE", "10/min")},
+    # Throttles key signed-in requests by user id. For any throttle that falls back
+    # to the client address, 0 makes DRF read REMOTE_ADDR and ignore X-Forwarded-For,
+    # which any client can set. Behind a trusted proxy, set this to its hop count.
+    "NUM_PROXIES": 0,
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -200,16 +211,63 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
 }
 
+# API v1 is an alias of v2 whose responses carry deprecation headers: ``Deprecation``
+# (RFC 9745) from STORYENGINE_API_V1_DEPRECATED_ON and ``Sunset`` (RFC 8594) from
+# STORYENGINE_API_V1_SUNSET, both ISO dates taken as midnight UTC.
+STORYENGINE_API_V1_DEPRECATED_ON = env_date("STORYENGINE_API_V1_DEPRECATED_ON", date(2026, 12, 1))
+STORYENGINE_API_V1_SUNSET = env_date("STORYENGINE_API_V1_SUNSET", date(2027, 6, 30))
+if STORYENGINE_API_V1_SUNSET < STORYENGINE_API_V1_DEPRECATED_ON:
+    raise ImproperlyConfigured(
+        f"STORYENGINE_API_V1_SUNSET={STORYENGINE_API_V1_SUNSET} is invalid: it must not be earlier than "
+        f"STORYENGINE_API_V1_DEPRECATED_ON={STORYENGINE_API_V1_DEPRECATED_ON}."
+    )
+
+# Responses larger than this many bytes are gzip-compressed for clients that accept it.
+STORYENGINE_GZIP_MIN_BYTES = 1000
+
+# Mounts /bench/json, a plain JsonResponse view that bench/api.py measures as the
+# baseline for /health and the story list. Off everywhere but the benchmark.
+STORYENGINE_BENCH_VIEWS = env_bool("STORYENGINE_BENCH_VIEWS", False)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Telugu story engine API",
-    "DESCRIPTION": "AI agents running on llama.cpp write short stories in Telugu.",
+    "DESCRIPTION": (
+        "AI agents running on llama.cpp write short stories in Telugu.\n\n"
+        "Every 4xx and 5xx response has the `ErrorEnvelope` body. Requests that start a model job "
+        "(every generation transport and refinement) share one limit per user, "
+        "`STORYENGINE_GENERATION_RATE` (10 per minute by default); every authenticated request to "
+        "such an endpoint counts toward it, including one that then fails validation, and a request "
+        "over the limit gets 429 with a `Retry-After` header in seconds.\n\n"
+        "`/api/v1/` serves the same operations and adds the `Deprecation`, `Sunset`, "
+        "`X-API-Deprecation` and `X-API-Sunset` headers."
+    ),
     "VERSION": "2.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its pages are public; an expired token sent along must not turn them into a 401.
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several serializers have a `status` field with different choices; the story's gets a stable name.
+    "ENUM_NAME_OVERRIDES": {"StoryStatusEnum": "stories.models.StoryStatus"},
+    "PREPROCESSING_HOOKS": ["storyengine.api.schema.exclude_v1_alias"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "storyengine.api.schema.describe_security_schemes",
+    ],
 }
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 CORS_URLS_REGEX = r"^/api/.*$"
+# Browsers hide response headers outside the CORS safelist from scripts unless they are listed here.
+CORS_EXPOSE_HEADERS = [
+    "Retry-After",
+    "Location",
+    "Deprecation",
+    "Sunset",
+    "Link",
+    "X-API-Deprecation",
+    "X-API-Sunset",
+]
 
 # The model and the agents.
 STORYENGINE_MODEL_PATH = env_str("STORYENGINE_MODEL_PATH")

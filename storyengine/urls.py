@@ -1,13 +1,16 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from storyengine import health
+from storyengine import benchviews, health
 
 api_v2 = [
     path("", include("accounts.urls")),
     path("", include("stories.urls")),
-    path("openapi.json", SpectacularAPIView.as_view(), name="openapi"),
+    path("", include("agents.urls")),
+    # The JSON view, because the plain one returns YAML to a client that sends no Accept header.
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),
 ]
@@ -15,9 +18,15 @@ api_v2 = [
 urlpatterns = [
     path("health", health.health, name="health"),
     path("health/detailed", health.health_detailed, name="health-detailed"),
+    # v1 serves the v2 handlers; ApiDeprecationMiddleware adds its deprecation headers.
+    # The "v1" namespace keeps reverse("story-detail") and the docs' schema link on v2.
+    path("api/v1/", include((api_v2, "v1"))),
     path("api/v2/", include(api_v2)),
     path("admin/", admin.site.urls),
 ]
+
+if settings.STORYENGINE_BENCH_VIEWS:
+    urlpatterns.append(path("bench/json", benchviews.bare_json, name="bench-json"))
 
 handler400 = "storyengine.api.errors.json_bad_request"
 handler403 = "storyengine.api.errors.json_permission_denied"

@@ -190,6 +190,58 @@ class RefreshTokenSerializer(serializers.Serializer):
     refresh_token = StrictCharField()
 
 
+def _counts(description: str) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": {"type": "integer"}, "description": description}
+
+
+# An inline schema with no required keys, because a user who has not finished a
+# story yet has an empty object.
+STATISTICS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Totals over the user's finished stories, updated by the story job after each story.",
+    "properties": {
+        "stories_total": {"type": "integer", "description": "Completed plus failed stories."},
+        "stories_completed": {"type": "integer"},
+        "stories_failed": {"type": "integer"},
+        "words_written": {"type": "integer", "description": "Sum of the word counts of the completed stories."},
+        "mean_quality_score": {
+            "type": "number",
+            "nullable": True,
+            "description": (
+                "Mean quality score (0 to 1) of the completed stories, kept as a running mean: after the n-th "
+                "completed story with score q, mean_n = mean_(n-1) + (q - mean_(n-1)) / n. Null before the first."
+            ),
+        },
+        "story_types": _counts("Completed stories per story type."),
+        "cultural_contexts": _counts("Completed stories per cultural context."),
+        "rasas_used": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Each rasa that scored above 0 in at least one completed story, in the enumeration's order.",
+        },
+        "total_generation_seconds": {
+            "type": "number",
+            "description": "Seconds the generation jobs of the completed and failed stories took.",
+        },
+        "last_story_at": {
+            "type": "string",
+            "format": "date-time",
+            "nullable": True,
+            "description": "When the latest story finished.",
+        },
+    },
+}
+
+
+class AchievementSerializer(serializers.Serializer):
+    """An achievement the user has earned; each is awarded once."""
+
+    id = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(help_text="The rule that awards it.")
+    achieved_at = serializers.DateTimeField()
+
+
 class ProfileSerializer(serializers.Serializer):
     """The signed-in user as the API shows them."""
 
@@ -197,16 +249,23 @@ class ProfileSerializer(serializers.Serializer):
     email = serializers.EmailField(read_only=True)
     username = serializers.CharField(read_only=True, help_text="Display name; several users may share one.")
     preferences = serializers.SerializerMethodField()
-    statistics = serializers.DictField(
-        read_only=True, help_text="Figures the story job keeps about the user's stories."
-    )
-    achievements = serializers.ListField(read_only=True, help_text="Achievements the story job has awarded.")
+    statistics = serializers.SerializerMethodField()
+    achievements = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(source="date_joined", read_only=True)
     last_login = serializers.DateTimeField(read_only=True, allow_null=True)
 
     @extend_schema_field(PreferencesSerializer)
     def get_preferences(self, user: User) -> dict[str, Any]:
         return user.get_preferences()
+
+    # The stored JSON is returned as it is, so keys an admin added by hand stay visible.
+    @extend_schema_field(STATISTICS_SCHEMA)
+    def get_statistics(self, user: User) -> dict[str, Any]:
+        return user.statistics or {}
+
+    @extend_schema_field(AchievementSerializer(many=True))
+    def get_achievements(self, user: User) -> list[dict[str, Any]]:
+        return user.achievements or []
 
 
 class AuthResponseSerializer(serializers.Serializer):

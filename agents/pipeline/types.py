@@ -19,6 +19,31 @@ class StoryRequest:
     sampling: dict[str, float | int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RefinementRequest:
+    """A refinement of one story version, validated and NFC-normalized at the boundary.
+
+    ``content`` is the text of the version being refined and ``refinement_type`` one
+    of the API's refinement types. ``improvements`` are the client's wishes in free
+    text (at least one). A paragraph containing any of ``preserve_elements`` is kept
+    verbatim. ``plan`` is the story's saved plan, or empty when it has none.
+    """
+
+    title: str
+    content: str
+    story_type: str
+    cultural_context: str
+    emotion_focus: tuple[str, ...]
+    target_length: int
+    refinement_type: str
+    improvements: tuple[str, ...]
+    preserve_elements: tuple[str, ...] = ()
+    parameters: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    sampling: dict[str, float | int] = field(default_factory=dict)
+    plan: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class Checkpoint:
     """What a previous attempt saved: the plan and the text written so far."""

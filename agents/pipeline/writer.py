@@ -18,64 +18,28 @@ from typing import Any
 
 from agents.models import Agent
 from agents.pipeline.beats import CONTINUATION_CUES
+from agents.pipeline.prose import (
+    MAX_REJECTED_SENTENCES,
+    MIN_SENTENCE_TOKENS,
+    PARAGRAPH_END,
+    PENALTY_WINDOW,
+    PROSE_SCRIPT,
+    SENTENCE_ENDS,
+    finish_sentence,
+    tail_paragraphs,
+)
 from agents.pipeline.recorder import AgentStep
 from agents.pipeline.sampling import completion_request, max_tokens_for
 from agents.pipeline.types import PipelineCancelled, PipelineListener, StoryRequest
 from agents.runtime import ModelRuntime
 from analysis import rasa
-from analysis.text import normalize, paragraphs, word_count, words
+from analysis.text import paragraphs, word_count
 
-SENTENCE_ENDS = (".", "?", "!", "।")
-PARAGRAPH_END = "\n"
 MAX_PARAGRAPH_WORDS = 80
 MIN_PARAGRAPH_WORDS = 12
-# A sentence gets at least this many tokens, so the budget rarely cuts one short.
-MIN_SENTENCE_TOKENS = 24
-# After this many rejected sentences in a row the paragraph ends without another one.
-MAX_REJECTED_SENTENCES = 3
-# A sentence whose word bigrams already appeared in the story at this share or more is a repeat.
-REPEAT_SHARE = 0.5
-MIN_SENTENCE_WORDS = 2
 # Words a closing paragraph may add after its cue when the target was already reached.
 CLOSING_WORDS = 10
 STEERING_TERMS = 3
-# The writer's tokens stay in Telugu script, and the repetition penalties look back
-# this many tokens, the story so far included.
-PROSE_SCRIPT = "Telugu"
-PENALTY_WINDOW = 64
-
-
-def _bigrams(text: str) -> list[tuple[str, str]]:
-    tokens = words(text)
-    return list(zip(tokens, tokens[1:]))
-
-
-def finish_sentence(text: str, stop_sequence: str | None, story: str) -> tuple[str, str | None]:
-    """Punctuate a sentence the model wrote, or return why it is rejected.
-
-    A sentence cut by the token budget loses its unfinished last word. The sentence
-    gets back the punctuation that stopped it (a full stop when none did) and is
-    NFC-normalized like every text the site stores. It is
-    rejected when it is empty, shorter than two words, or a repeat: at least half
-    of its word bigrams already occur in ``story``.
-    Returns ``(sentence, None)`` or ``("", reason)``.
-    """
-    if stop_sequence is None:
-        cut = text.rstrip().rfind(" ")
-        text = text[:cut] if cut > 0 else ""
-    text = text.rstrip()
-    if not text.strip():
-        return "", "empty"
-    if len(words(text)) < MIN_SENTENCE_WORDS:
-        return "", "too short"
-    pairs = _bigrams(text)
-    if pairs:
-        seen = set(_bigrams(story))
-        if sum(pair in seen for pair in pairs) / len(pairs) >= REPEAT_SHARE:
-            return "", "repeat"
-    if text[-1] not in SENTENCE_ENDS:
-        text += stop_sequence if stop_sequence in SENTENCE_ENDS else "."
-    return normalize(text), None
 
 
 @dataclass
@@ -278,18 +242,4 @@ class Writer:
         return agent.prompt_template.format(**fields, story_so_far=self._tail(story_so_far, budget - fixed_tokens))
 
     def _tail(self, text: str, token_budget: int) -> str:
-        """Keep the last paragraphs of ``text`` that fit ``token_budget`` tokens.
-
-        The current paragraph is always kept whole; earlier ones are dropped from
-        the start, so the model sees the most recent prose.
-        """
-        if self.runtime.count_tokens(text) <= token_budget:
-            return text
-        parts = text.split("\n\n")
-        kept = [parts[-1]]
-        for part in reversed(parts[:-1]):
-            candidate = "\n\n".join([part] + kept)
-            if self.runtime.count_tokens(candidate) > token_budget:
-                break
-            kept.insert(0, part)
-        return "\n\n".join(kept)
+        return tail_paragraphs(self.runtime, text, token_budget)

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -38,6 +38,27 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    """What failed, where and when: the ``error`` object of the envelope."""
+
+    message = serializers.CharField(help_text="What failed, in English.")
+    details = serializers.DictField(
+        help_text=(
+            "For validation errors, each offending field mapped to a list of messages, with list "
+            "items keyed by index (`emotion_focus.1`) and nested fields by name "
+            "(`advanced_options.temperature`); otherwise an empty object."
+        )
+    )
+    timestamp = serializers.DateTimeField(help_text="When the error response was created, ISO 8601 with a time zone.")
+    path = serializers.CharField(help_text="The request path.")
+
+
+class ErrorEnvelopeSerializer(serializers.Serializer):
+    """The body of every 4xx and 5xx response of the API."""
+
+    error = ErrorBodySerializer()
 
 
 def error_body(message: str, path: str, details: dict[str, Any] | None = None) -> dict[str, Any]:

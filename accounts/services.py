@@ -206,7 +206,7 @@ def record_story_result(
         quality_score=quality_score,
         emotions=tuple(dict.fromkeys(emotions)),
         generation_seconds=generation_seconds,
-        finished_at=timezone.now(),
+        finished_at=timezone.localtime(),
     )
 
     with transaction.atomic():

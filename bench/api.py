@@ -337,7 +337,9 @@ def emit(line: str = "") -> None:
 
 def report(run: int, measurements: list[Measurement]) -> None:
     """Print the run's table, the /health to bare-view ratios and the story list's p95 at 10 connections."""
-    emit(f"\nrun {run}")
+    # Other work on the machine takes CPU from daphne, so the load sits beside the figures.
+    load_1min, load_5min, _ = os.getloadavg()
+    emit(f"\nrun {run} (load average after it: {load_1min:.2f} over 1 min, {load_5min:.2f} over 5 min)")
     emit("| target | connections | requests | seconds | requests/s | p50 ms | p95 ms | p99 ms | errors |")
     emit("|---|---|---|---|---|---|---|---|---|")
     for m in measurements:

@@ -18,7 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from agents.pipeline import PipelineCancelled
+from agents.pipeline import PipelineCancelled, quality
 from agents.pipeline.refiner import run_refinement
 from agents.pipeline.types import PipelineResult, RefinementRequest
 from agents.runtime import ModelUnavailable, PromptTooLong, check_model_available
@@ -128,29 +128,45 @@ def _request_for(story: Story) -> RefinementRequest:
     )
 
 
-def _save_version(story_id: str, result: PipelineResult, seconds: float) -> Story | None:
+def _measured_quality(result: PipelineResult, previous: dict[str, float]) -> tuple[dict[str, float], float]:
+    """Return the version's quality parts and score.
+
+    A refinement that sampled no token (polishing that only removes or respaces
+    text) has no fluency of its own, so the version keeps the fluency of the text
+    it came from. Otherwise the score would be taken over fewer parts and would
+    not be comparable with the previous version's.
+    """
+    components = dict(result.quality_components)
+    if "fluency" not in components and "fluency" in previous:
+        components["fluency"] = previous["fluency"]
+    return components, quality.quality_score(components)
+
+
+def _save_version(story_id: str, result: PipelineResult, seconds: float, started_at) -> Story | None:
     """Write the refined text as the next version and make it the story's current text."""
     with transaction.atomic():
         story = Story.objects.select_for_update().filter(pk=story_id).first()
         if story is None or story.status == StoryStatus.CANCELLED:
             return None
         pending = story.pending_refinement
+        components, score = _measured_quality(result, (story.metadata or {}).get("quality_components") or {})
         story.version += 1
         story.content = result.content
         story.emotions = result.emotions
         story.cultural_elements = result.cultural_elements
-        story.quality_score = result.quality_score
+        story.quality_score = score
         story.word_count = result.word_count
         story.search_text = story_search_text(story.title, result.content)
         story.metadata = {
             **(story.metadata or {}),
             "word_count": result.word_count,
             "model": result.model,
-            "quality_components": result.quality_components,
+            "quality_components": components,
             "emotional_arc": result.emotional_arc,
             "refinement": {
                 "type": pending["refinement_type"],
                 "from_version": pending["from_version"],
+                "started_at": started_at.isoformat(),
                 "seconds": round(seconds, 3),
                 "changes": result.plan.get("refinement_changes", []),
             },
@@ -176,6 +192,7 @@ def run_refinement_job(story_id: str) -> None:
         return
 
     started = time.monotonic()
+    started_at = timezone.now()
     refinement_type = story.pending_refinement["refinement_type"]
     logger.info("Story %s: %s refinement started (attempt %d)", story_id, refinement_type, story.attempts)
     try:
@@ -201,7 +218,7 @@ def run_refinement_job(story_id: str) -> None:
         return
 
     seconds = time.monotonic() - started
-    saved = _save_version(story_id, result, seconds)
+    saved = _save_version(story_id, result, seconds, started_at)
     if saved is not None:
         logger.info(
             "Story %s: version %d written by %s refinement in %.1f s (quality %.3f)",
@@ -209,5 +226,5 @@ def run_refinement_job(story_id: str) -> None:
             saved.version,
             refinement_type,
             seconds,
-            result.quality_score,
+            saved.quality_score,
         )

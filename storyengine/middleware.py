@@ -22,7 +22,8 @@ class EnglishApiMiddleware:
 
     The API's clients are programs, so its messages (including Django's and DRF's
     translated validation messages) stay English while the pages speak Telugu.
-    Must come after LocaleMiddleware, which activates the visitor's language.
+    Must come after LocaleMiddleware, which activates the visitor's language. It is
+    sync-only and listed last, which keeps the whole chain synchronous under ASGI.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -47,7 +48,7 @@ def _midnight_utc(day: date) -> datetime:
 class ApiDeprecationMiddleware(MiddlewareMixin):
     """Add deprecation headers to every response under ``/api/v1/``, errors and CORS preflights included.
 
-    v1 routes to the v2 handlers, so these headers are the only difference a client sees:
+    v1 routes to the v2 handlers, so these headers are all that sets its responses apart:
 
     - ``Deprecation: @<Unix seconds>`` (RFC 9745, a structured-field date) from
       ``STORYENGINE_API_V1_DEPRECATED_ON``;

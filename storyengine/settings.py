@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "django_celery_beat",
     "storyengine",
@@ -66,12 +67,16 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "storyengine.middleware.EnglishApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last on purpose: under ASGI, Django runs every middleware above the lowest
+    # sync-only one synchronously in one worker thread. Below an async-capable
+    # middleware, each MiddlewareMixin hook would be a thread hop of its own, and
+    # a bare view measured 6.6 ms per request instead of 2.5 ms in-process.
+    "storyengine.middleware.EnglishApiMiddleware",
 ]
 
 ROOT_URLCONF = "storyengine.urls"
@@ -144,6 +149,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# A file missing from the manifest (collectstatic not run yet) gets its plain URL
+# instead of failing the page.
+WHITENOISE_MANIFEST_STRICT = False
 MEDIA_ROOT = BASE_DIR / "media"
 MEDIA_URL = "media/"
 
@@ -230,6 +238,10 @@ STORYENGINE_GZIP_MIN_BYTES = 1000
 STORYENGINE_BENCH_VIEWS = env_bool("STORYENGINE_BENCH_VIEWS", False)
 
 SPECTACULAR_SETTINGS = {
+    # Swagger UI and ReDoc are served from this site's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "TITLE": "Telugu story engine API",
     "DESCRIPTION": (
         "AI agents running on llama.cpp write short stories in Telugu.\n\n"

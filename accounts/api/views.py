@@ -56,6 +56,8 @@ class OpenEndpoint(APIView):
 
 
 class RegisterView(OpenEndpoint):
+    """Create an account (email unique in any letter case) and return its first token pair."""
+
     @extend_schema(
         operation_id="auth_register",
         tags=["accounts"],
@@ -71,6 +73,8 @@ class RegisterView(OpenEndpoint):
 
 
 class LoginView(OpenEndpoint):
+    """Exchange an email and password for a token pair; a wrong email or password alike is 401."""
+
     @extend_schema(
         operation_id="auth_login",
         tags=["accounts"],
@@ -92,6 +96,8 @@ class LoginView(OpenEndpoint):
 
 
 class RefreshView(OpenEndpoint):
+    """Exchange a refresh token for a new token pair; the old refresh token stops working."""
+
     @extend_schema(
         operation_id="auth_refresh",
         tags=["accounts"],
@@ -108,6 +114,8 @@ class RefreshView(OpenEndpoint):
 
 
 class LogoutView(OpenEndpoint):
+    """Revoke a refresh token; access tokens expire on their own within an hour."""
+
     @extend_schema(
         operation_id="auth_logout",
         tags=["accounts"],

@@ -5,6 +5,7 @@ from typing import Any
 import regex
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from analysis.vocabulary import CulturalContext, Rasa, StoryType
@@ -59,9 +60,16 @@ class GenerateStorySerializer(serializers.Serializer):
 
 
 def agent_contributions(story: Story) -> dict[str, dict[str, Any]]:
-    """Summarize the story's AgentRun rows per agent (tokens in plus out, seconds)."""
+    """Summarize per agent (tokens in plus out, seconds) the AgentRun rows that wrote the current version.
+
+    For a refined story those are the runs since its last refinement started;
+    for the generated original, every run of the story.
+    """
+    since = parse_datetime(((story.metadata or {}).get("refinement") or {}).get("started_at") or "")
     contributions: dict[str, dict[str, Any]] = {}
     for run in story.agent_runs.all():
+        if since is not None and run.started_at < since:
+            continue
         entry = contributions.setdefault(
             run.agent_id,
             {"role": run.agent.name, "summary": run.summary, "tokens": 0, "seconds": 0.0, "outcome": run.outcome},

@@ -141,3 +141,29 @@ def test_refine_twice_keeps_every_version_readable(owner, owner_client):
     assert refined["preserve_elements"] == ["సంక్రాంతి"]
     roles = list(AgentRun.objects.filter(story=story).values_list("agent_id", flat=True))
     assert roles.count("refiner") == 2
+    assert set(second.json()["agent_contributions"]) == {"refiner", "emotion", "editor"}
+    polish = AgentRun.objects.filter(story=story, agent_id="refiner").order_by("-started_at").first()
+    assert second.json()["agent_contributions"]["refiner"]["seconds"] == round(polish.seconds, 3)
+
+
+def test_version_without_sampled_tokens_keeps_previous_fluency():
+    from agents.pipeline.types import PipelineResult
+    from stories.refinement import _measured_quality
+
+    result = PipelineResult(
+        title="t",
+        content="c",
+        plan={},
+        emotions=[],
+        emotional_arc=[],
+        cultural_elements=[],
+        quality_score=0.9,
+        quality_components={"telugu_script": 1.0, "distinct_2": 0.9, "length_fit": 0.8},
+        word_count=1,
+        model="m",
+    )
+
+    components, score = _measured_quality(result, {"fluency": 0.1, "telugu_script": 1.0})
+
+    assert components["fluency"] == 0.1
+    assert score < 0.9

@@ -13,20 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-# Wire values of the nine rasas, in the order of the API's emotion enumeration. The
-# analysis app defines them with labels, but accounts sits below it and must not
-# import it, so the names are repeated here and a test checks that both lists match.
-RASAS: tuple[str, ...] = (
-    "shringara",
-    "hasya",
-    "karuna",
-    "raudra",
-    "veera",
-    "bhayanaka",
-    "bibhatsa",
-    "adbhuta",
-    "shanta",
-)
+from storyengine.vocabulary import Rasa
+
+# Wire values of the nine rasas, in the order of the API's emotion enumeration.
+RASAS: tuple[str, ...] = tuple(Rasa.values)
 
 COMPLETED = "completed"
 FAILED = "failed"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from analysis.lexicon import FormMatcher, LexiconForm
 from analysis.text import normalize, paragraphs, sentences, words
-from analysis.vocabulary import Rasa
+from storyengine.vocabulary import Rasa
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class EmotionReport:
     - ``scores[r]`` = hits[r] / sum of all hits, so the scores sum to 1, or are all
       0.0 when no lexicon word occurs.
     - ``dominant``: the rasa with the highest score; ties go to the rasa listed
-      first in :class:`~analysis.vocabulary.Rasa`; None when nothing matched.
+      first in :class:`~storyengine.vocabulary.Rasa`; None when nothing matched.
     - ``confidence[r]`` = hits[r] / (hits[r] + 1): 0 without evidence, 0.5 for one
       matched word, 0.75 for three, approaching 1 as evidence accumulates.
     - ``terms[r]``: the distinct matched words of rasa r, in order of appearance.

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from analysis.vocabulary import CulturalContext, StoryType
+from storyengine.vocabulary import CulturalContext, StoryType
 from stories.search import story_search_text
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Any
 
@@ -21,43 +20,21 @@ from accounts.models import (
     normalize_username,
 )
 from accounts.services import EMAIL_TAKEN
+from storyengine.api.fields import StrictFloatField
+from storyengine.vocabulary import CulturalContext, Rasa, StoryType
 
 PASSWORD_MIN_LENGTH = 8
 # Room for any passphrase. The bound keeps arbitrarily large strings away from the
 # password hasher and validators.
 PASSWORD_MAX_LENGTH = 128
 PREFERENCE_LIST_MAX_ITEMS = 20
-IDENTIFIER_MAX_LENGTH = 50
-IDENTIFIER_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 LANGUAGES = ("telugu", "english")
 DEFAULT_PREFERENCES = default_preferences()
 
 
-class PreferenceIdentifierField(serializers.CharField):
-    """A wire value of an enumeration in lowercase snake_case, such as `folk_tale`.
-
-    NOTE: only the form is checked. The story types, cultural contexts and emotions are
-    defined by apps that sit above `accounts`, and the enumerations may grow, so a value
-    that no app defines yet is stored as given.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_length=IDENTIFIER_MAX_LENGTH, **kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        value = super().to_internal_value(data)
-        if not IDENTIFIER_PATTERN.match(value):
-            raise serializers.ValidationError(
-                f"Invalid value {value!r}: use a lowercase snake_case name such as 'folk_tale'."
-            )
-        return value
-
-
-def _identifier_list() -> serializers.ListField:
+def _choice_list(choices: list[tuple[str, Any]]) -> serializers.ListField:
     return serializers.ListField(
-        child=PreferenceIdentifierField(),
+        child=serializers.ChoiceField(choices=choices),
         max_length=PREFERENCE_LIST_MAX_ITEMS,
         required=False,
         default=list,
@@ -67,13 +44,13 @@ def _identifier_list() -> serializers.ListField:
 class PreferencesSerializer(serializers.Serializer):
     """A writer's preferences. Every key is optional and unknown keys are rejected."""
 
-    preferred_story_types = _identifier_list()
-    cultural_contexts = _identifier_list()
-    emotion_preferences = _identifier_list()
+    preferred_story_types = _choice_list(StoryType.choices)
+    cultural_contexts = _choice_list(CulturalContext.choices)
+    emotion_preferences = _choice_list(Rasa.choices)
     language_preference = serializers.ChoiceField(
         choices=LANGUAGES, required=False, default=DEFAULT_PREFERENCES["language_preference"]
     )
-    quality_threshold = serializers.FloatField(
+    quality_threshold = StrictFloatField(
         min_value=0.0,
         max_value=1.0,
         required=False,

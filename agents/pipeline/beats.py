@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analysis.vocabulary import StoryType
+from storyengine.vocabulary import StoryType
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from agents.pipeline.recorder import AgentStep
 from analysis import rasa
-from analysis.vocabulary import RASA_TELUGU, Rasa
+from storyengine.vocabulary import RASA_TELUGU, Rasa
 
 
 @dataclass

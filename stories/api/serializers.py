@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
-from analysis.vocabulary import CulturalContext, Rasa, StoryType
+from storyengine.vocabulary import CulturalContext, Rasa, StoryType
 from storyengine.api.fields import StrictBooleanField, StrictFloatField, StrictIntegerField, TextField
 from stories.models import RefinementType, Story, StoryStatus, StoryVersion
 from stories.search import MAX_QUERY_CHARS

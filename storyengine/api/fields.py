@@ -6,11 +6,11 @@ answer a wrong type with 400 and say which type it expects.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from rest_framework import serializers
 
-from analysis.text import normalize
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -48,4 +48,4 @@ class TextField(serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("type", kind=type(data).__name__)
-        return super().to_internal_value(normalize(data))
+        return super().to_internal_value(unicodedata.normalize("NFC", data))

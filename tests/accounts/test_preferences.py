@@ -62,6 +62,10 @@ def test_preferences_changes_only_own_user(owner_client, owner, other):
         ({"preferred_story_types": ["folk tale"]}, "preferred_story_types.0"),
         ({"cultural_contexts": "rural"}, "cultural_contexts"),
         ({"emotion_preferences": [["karuna"]]}, "emotion_preferences.0"),
+        ({"preferred_story_types": ["folk_tale", "novel"]}, "preferred_story_types.1"),
+        ({"cultural_contexts": ["space"]}, "cultural_contexts.0"),
+        ({"emotion_preferences": ["joy"]}, "emotion_preferences.0"),
+        ({"quality_threshold": "0.9"}, "quality_threshold"),
         ({"notification_settings": "on"}, "notification_settings"),
     ],
 )

@@ -10,7 +10,7 @@ from django.db import connection
 
 from accounts.services import record_story_result
 from accounts.statistics import ACHIEVEMENT_RULES, HIGH_QUALITY_SCORE, RASAS
-from analysis.vocabulary import Rasa
+from storyengine.vocabulary import Rasa
 from tests.accounts.support import PROFILE_URL
 
 GENERATE_URL = "/api/v2/stories/generate"

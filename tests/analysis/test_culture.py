@@ -13,7 +13,7 @@ from analysis.culture import (
     pick_place,
     select_elements,
 )
-from analysis.vocabulary import CulturalContext, StoryType
+from storyengine.vocabulary import CulturalContext, StoryType
 
 PASSAGE = (
     "సంక్రాంతి పండుగకు ఊరంతా ముగ్గులతో నిండిపోయింది. గంగిరెద్దుల వాళ్ళు ఇంటింటికీ వచ్చారు. "

@@ -29,7 +29,7 @@ REQUEST_TIMEOUT_SECONDS = 30
 PASSWORD = "kathalu-rasina-2026"
 # These operations run the real model for every accepted request: up to minutes of
 # CPU each, so 25 examples per operation would take hours, and the generation limit
-# would answer most of them 429 anyway. Their validation has its own tests.
+# would reject most of them with 429 anyway. Their validation has its own tests.
 GENERATION_PATHS = re.compile(r"^/api/v2/stories/(generate(/stream)?|multimodal/generate|\{[^}/]+\}/refine)$")
 
 CHECKS = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis.vocabulary import (
+from storyengine.vocabulary import (
     CULTURAL_CONTEXT_TELUGU,
     RASA_TELUGU,
     STORY_TYPE_TELUGU,

@@ -1,7 +1,7 @@
 """Refinement of a finished story into a new version, through the same job path as generation.
 
 The request is stored on the story (``pending_refinement``) and the story goes
-back to ``queued``; the Celery task, given only the story id, runs the refiner
+back to ``queued``. The Celery task, given only the story id, runs the refiner
 and writes the new version. The versions already saved are never touched, so a
 failed or interrupted refinement loses nothing: the story stays ``completed``
 with its current text, and its ``error`` says why the refinement failed.
@@ -98,7 +98,7 @@ REFINEMENT_FAILED = "Refinement failed: "
 
 
 def _give_up(story: Story, reason: str) -> None:
-    """Keep the current version, completed as it was, and say why the refinement did not happen."""
+    """Keep the current version, completed as it was, and record why the refinement did not happen."""
     story.status = StoryStatus.COMPLETED
     story.error = REFINEMENT_FAILED + reason
     story.pending_refinement = {}

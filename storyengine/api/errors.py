@@ -1,4 +1,4 @@
-"""The error envelope shared by every 4xx and 5xx answer of the API.
+"""The error envelope shared by every 4xx and 5xx response of the API.
 
 ``{"error": {"message": str, "details": object, "timestamp": str, "path": str}}``;
 for validation errors ``details`` maps each offending field, with list items
@@ -41,7 +41,7 @@ class Conflict(exceptions.APIException):
 
 
 class ErrorBodySerializer(serializers.Serializer):
-    """What failed, where and when: the ``error`` object of the envelope."""
+    """The ``error`` object of the envelope: what failed, where and when."""
 
     message = serializers.CharField(help_text="What failed, in English.")
     details = serializers.DictField(
@@ -104,7 +104,7 @@ def _message(exc: exceptions.APIException) -> str:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    """Answer every exception a DRF view raises in the error envelope."""
+    """Wrap every exception a DRF view raises in the error envelope."""
     request = context.get("request")
     path = request.path if request is not None else ""
 
@@ -133,7 +133,7 @@ def _is_api_path(path: str) -> bool:
 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None):
-    """Answer 404 in the envelope on API paths and with Django's page elsewhere."""
+    """Return 404 in the envelope on API paths and Django's page elsewhere."""
     if _is_api_path(request.path):
         return JsonResponse(error_body("Not found.", request.path), status=404, json_dumps_params={"ensure_ascii": False})
     from django.views.defaults import page_not_found

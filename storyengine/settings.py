@@ -197,7 +197,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["storyengine.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "storyengine.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "storyengine.api.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"generation": env_rate("STORYENGINE_GENERATION_RATE", "10/min")},

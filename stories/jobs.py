@@ -153,8 +153,8 @@ def _complete(story_id: str, result: PipelineResult, seconds: float, claimed: St
         story.version = 1
         story.save()
         StoryVersion.snapshot(story).save()
-        # In the same transaction, so a client that sees the story completed also
-        # sees it counted in the owner's statistics.
+        # In the same transaction, so a client that reads the story as completed
+        # also finds it counted in the owner's statistics.
         record_story_result(
             story.owner_id,
             status=StoryStatus.COMPLETED,

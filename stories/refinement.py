@@ -4,7 +4,7 @@ The request is stored on the story (``pending_refinement``) and the story goes
 back to ``queued``. The Celery task, given only the story id, runs the refiner
 and writes the new version. The versions already saved are never touched, so a
 failed or interrupted refinement loses nothing: the story stays ``completed``
-with its current text, and its ``error`` says why the refinement failed.
+with its current text, and its ``error`` states why the refinement failed.
 """
 
 from __future__ import annotations

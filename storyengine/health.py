@@ -74,7 +74,7 @@ def health(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def health_detailed(request: HttpRequest) -> JsonResponse:
-    """Run every check; any unhealthy dependency makes the answer 503 ``degraded``."""
+    """Run every check; any unhealthy dependency makes the response 503 ``degraded``."""
     results: dict[str, str] = {}
     timings: dict[str, float] = {}
     for name, check in _checks.items():

@@ -1,10 +1,9 @@
 """Dispatch of Celery tasks in both modes, always after the surrounding commit.
 
 Distributed mode sends the task to the broker. Embedded mode (and any
-configuration with ``JOBS_IN_PROCESS``) runs it with
-``Task.apply`` on a single in-process executor thread, so the task body is the
-same code a worker runs, and jobs run one at a time as they would on a worker
-with concurrency 1.
+configuration with ``JOBS_IN_PROCESS``) runs it with ``Task.apply`` on a single
+in-process executor thread. So the task body is the same code a worker runs, and
+jobs run one at a time as on a worker with concurrency 1.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Settings for the test suite: the real configuration with faster hashing and
-a cap on every agent's max_tokens so the real model answers in seconds."""
+a cap on every agent's max_tokens so the real model completes in seconds."""
 
 import os
 
@@ -8,8 +8,8 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-deploy
 from storyengine.settings import *  # noqa: E402,F403
 from storyengine.settings import BASE_DIR, DATABASES, REDIS_URL  # noqa: E402
 
-# NOTE: jobs run on the in-process executor even when REDIS_URL is set; tests that
-# drive a real Celery worker process against Redis are not written yet.
+# NOTE: jobs run on the in-process executor even when REDIS_URL is set. No test
+# drives a real Celery worker process against Redis yet.
 JOBS_IN_PROCESS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -37,7 +37,7 @@ def run_pipeline(story_id: str, request: StoryRequest, checkpoint: Checkpoint, l
     and the writer continues the saved text instead of starting over.
 
     Raises ModelUnavailable or PromptTooLong from the runtime, and
-    PipelineCancelled when the listener asks to stop.
+    PipelineCancelled when the listener requests a stop.
     """
     runtime = get_runtime()
     plan = dict(checkpoint.plan)

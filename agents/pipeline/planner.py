@@ -1,10 +1,10 @@
 """The planner: title, characters, setting and beats.
 
-A small base model keeps a format but fills it with noise, so the plan's shape
+A small base model keeps a format but fills it with noise. So the plan's shape
 comes from the beat templates and the knowledge base, and the model is asked for
-one thing, the title, under a grammar that admits only a few Telugu words. The
-answer is kept only when it passes ``validate_title``; otherwise a title is
-composed from the protagonist's name and the story type.
+one thing: the title, under a grammar that admits only a few Telugu words. The
+model's title is kept only when it passes ``validate_title``. Otherwise a title
+is composed from the protagonist's name and the story type.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def validate_title(title: str, grounding: str) -> str | None:
     """Return why the model's title is rejected, or None when it is usable.
 
     A usable title has 1 to 4 Telugu words of 2 to 10 grapheme clusters, none
-    repeated, and shares a stem (the first two clusters of a word) with the
+    repeated. It also shares a stem (the first two clusters of a word) with the
     writer's prompt, a character or the place, which rejects fluent noise.
     """
     title_words = words(title)

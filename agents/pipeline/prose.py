@@ -6,7 +6,16 @@ is finished, punctuated and not a repeat of the text before it.
 
 from __future__ import annotations
 
-from agents.runtime import ModelRuntime
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from agents.pipeline.sampling import completion_request
+from agents.pipeline.types import PipelineCancelled
+from agents.runtime import Completion, ModelRuntime
+
+if TYPE_CHECKING:
+    from agents.models import Agent
+    from agents.pipeline.recorder import AgentStep
 from analysis.text import normalize, words
 
 SENTENCE_ENDS = (".", "?", "!", "।")
@@ -74,7 +83,7 @@ def tail_paragraphs(runtime: ModelRuntime, text: str, token_budget: int) -> str:
     """Keep the last paragraphs of ``text`` that fit ``token_budget`` tokens.
 
     The current paragraph is always kept whole; earlier ones are dropped from
-    the start, so the model sees the most recent prose.
+    the start, so the prompt keeps the most recent prose.
     """
     if runtime.count_tokens(text) <= token_budget:
         return text
@@ -86,3 +95,39 @@ def tail_paragraphs(runtime: ModelRuntime, text: str, token_budget: int) -> str:
             break
         kept.insert(0, part)
     return "\n\n".join(kept)
+
+
+def draw_sentence(
+    runtime: ModelRuntime,
+    agent: Agent,
+    step: AgentStep,
+    prompt: str,
+    *,
+    seed: int,
+    sampling: dict[str, float | int],
+    budget: int,
+    should_stop: Callable[[], bool],
+) -> Completion:
+    """Ask the model for one sentence of Telugu prose and record its cost on ``step``.
+
+    The call stops at sentence punctuation or a line break, bans tokens outside
+    Telugu script and penalizes repeats of the prompt's last tokens. Raises
+    PipelineCancelled when ``should_stop`` ended the call.
+    """
+    completion = runtime.complete(
+        completion_request(
+            agent,
+            prompt,
+            seed=seed,
+            overrides=sampling,
+            budget=budget,
+            stop=list(SENTENCE_ENDS) + [PARAGRAPH_END],
+            script=PROSE_SCRIPT,
+            penalty_last_n=PENALTY_WINDOW,
+        ),
+        should_stop=should_stop,
+    )
+    step.add_completion(completion)
+    if completion.finish_reason == "cancelled":
+        raise PipelineCancelled()
+    return completion

@@ -22,7 +22,7 @@ class AgentStep:
 
     It reads the role's Agent row fresh, so a configuration change applies to the
     next step without a restart, and writes the AgentRun when the step ends:
-    succeeded, fell back (the model's answer was rejected or the role is disabled),
+    succeeded, fell back (the model's output was rejected or the role is disabled),
     cancelled or failed with the error.
     """
 

@@ -47,17 +47,14 @@ from agents.pipeline.orchestrator import _detected_elements
 from agents.pipeline.prose import (
     MAX_REJECTED_SENTENCES,
     MIN_SENTENCE_TOKENS,
-    PARAGRAPH_END,
-    PENALTY_WINDOW,
-    PROSE_SCRIPT,
     REPEAT_SHARE,
-    SENTENCE_ENDS,
+    draw_sentence,
     finish_sentence,
     repeated_bigram_share,
     tail_paragraphs,
 )
 from agents.pipeline.recorder import AgentStep
-from agents.pipeline.sampling import completion_request, max_tokens_for
+from agents.pipeline.sampling import max_tokens_for
 from agents.pipeline.types import (
     PipelineCancelled,
     PipelineListener,
@@ -691,23 +688,17 @@ class Refiner:
         for _ in range(MAX_REJECTED_SENTENCES):
             self._check_stop()
             prompt = self._prompt(self.content + (self._separator if not self.paragraph else "") + prefix)
-            completion = self.runtime.complete(
-                completion_request(
-                    agent,
-                    prompt,
-                    seed=self.request.seed + self._calls,
-                    overrides=self.request.sampling,
-                    budget=budget,
-                    stop=list(SENTENCE_ENDS) + [PARAGRAPH_END],
-                    script=PROSE_SCRIPT,
-                    penalty_last_n=PENALTY_WINDOW,
-                ),
+            completion = draw_sentence(
+                self.runtime,
+                agent,
+                self._step,
+                prompt,
+                seed=self.request.seed + self._calls,
+                sampling=self.request.sampling,
+                budget=budget,
                 should_stop=self.listener.should_stop,
             )
             self._calls += 1
-            self._step.add_completion(completion)
-            if completion.finish_reason == "cancelled":
-                raise PipelineCancelled()
 
             sentence, problem = finish_sentence(completion.text, completion.stop_sequence, self.content + prefix)
             if problem is None:

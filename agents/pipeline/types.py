@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class StoryRequest:
-    """What the writer asked for, validated and NFC-normalized at the boundary."""
+    """The writer's request, validated and NFC-normalized at the boundary."""
 
     prompt: str
     story_type: str
@@ -46,7 +46,7 @@ class RefinementRequest:
 
 @dataclass
 class Checkpoint:
-    """What a previous attempt saved: the plan and the text written so far."""
+    """The state a previous attempt saved: the plan and the text written so far."""
 
     plan: dict[str, Any] = field(default_factory=dict)
     content: str = ""

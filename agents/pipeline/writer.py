@@ -1,9 +1,9 @@
 """The writer: prose paragraph by paragraph, sentence by sentence, to the target length.
 
-Each paragraph opens with its beat's cue and the model continues it one
-sentence per call (stopping at sentence punctuation or a line break), so the
-length is checked after every sentence: a story stops within one sentence of
-its target, never more than one paragraph past it. A sentence is sent to the
+Each paragraph opens with its beat's cue, and the model continues it one
+sentence per call, stopping at sentence punctuation or a line break. The length
+is checked after every sentence, so a story stops within one sentence of its
+target, or one short closing paragraph past it when the ending beat is left. A sentence is sent to the
 listener only once it is finished and accepted, so a repeated or broken one can
 be dropped and drawn again without taking back streamed text. Every model call
 shares the prompt prefix of the call before it, which the runtime's context
@@ -22,14 +22,12 @@ from agents.pipeline.prose import (
     MAX_REJECTED_SENTENCES,
     MIN_SENTENCE_TOKENS,
     PARAGRAPH_END,
-    PENALTY_WINDOW,
-    PROSE_SCRIPT,
-    SENTENCE_ENDS,
+    draw_sentence,
     finish_sentence,
     tail_paragraphs,
 )
 from agents.pipeline.recorder import AgentStep
-from agents.pipeline.sampling import completion_request, max_tokens_for
+from agents.pipeline.sampling import max_tokens_for
 from agents.pipeline.types import PipelineCancelled, PipelineListener, StoryRequest
 from agents.runtime import ModelRuntime
 from analysis import rasa
@@ -163,7 +161,7 @@ class Writer:
         share: int,
         tokens_per_word: float,
     ) -> str:
-        """Write sentences after ``cue`` until the paragraph holds ``share`` words."""
+        """Write sentences after ``cue`` until the paragraph contains ``share`` words."""
         paragraph = cue
         rejected_in_a_row = 0
         header = self._header(content)
@@ -176,23 +174,17 @@ class Writer:
 
             prompt = self._prompt(agent, header, content + separator + paragraph)
             budget = max(MIN_SENTENCE_TOKENS, math.ceil((remaining + 4) * tokens_per_word))
-            completion = self.runtime.complete(
-                completion_request(
-                    agent,
-                    prompt,
-                    seed=self.request.seed + self._calls,
-                    overrides=self.request.sampling,
-                    budget=budget,
-                    stop=list(SENTENCE_ENDS) + [PARAGRAPH_END],
-                    script=PROSE_SCRIPT,
-                    penalty_last_n=PENALTY_WINDOW,
-                ),
+            completion = draw_sentence(
+                self.runtime,
+                agent,
+                step,
+                prompt,
+                seed=self.request.seed + self._calls,
+                sampling=self.request.sampling,
+                budget=budget,
                 should_stop=self.listener.should_stop,
             )
             self._calls += 1
-            step.add_completion(completion)
-            if completion.finish_reason == "cancelled":
-                raise PipelineCancelled()
 
             sentence, problem = finish_sentence(completion.text, completion.stop_sequence, content + paragraph)
             if problem is not None:

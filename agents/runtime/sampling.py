@@ -56,7 +56,7 @@ class TokenSampler:
             grammar=None,
         )
         # Tokens already in the text count for the penalties, as in llama.cpp's own
-        # examples, so a continuation does not repeat what the prompt just said.
+        # examples, so a continuation does not repeat the end of the prompt.
         for token in history or ():
             llama_cpp.llama_sampler_accept(self._chain.sampler, token)
         self._grammar = None

@@ -2,7 +2,7 @@
 
 A small base model asked to continue Telugu prose now and then drifts into
 Latin letters or markup (``తెలుcía``, ``<i>``). Banning, before each draw, every
-token whose text holds a letter of another script or a markup symbol keeps the
+token whose text contains a letter of another script or a markup symbol keeps the
 prose in the requested script at the cost of one masked write per token.
 """
 
@@ -21,7 +21,7 @@ MARKUP = frozenset("<>{}[]|\\_#*`~^=@$&/")
 
 
 def token_is_foreign(piece: str, low: int, high: int) -> bool:
-    """Return whether a token's text holds a letter or mark outside ``low..high``, or a markup symbol.
+    """Return whether a token's text contains a letter or mark outside ``low..high``, or a markup symbol.
 
     Digits, punctuation, spaces and the zero-width joiners stay allowed.
     """

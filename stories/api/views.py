@@ -213,7 +213,7 @@ class RefineStoryView(APIView):
 
     Refinements share the generation rate limit. The previous versions stay
     readable under ``/versions``; a failed refinement keeps the current text and
-    answers in the error envelope with the reason.
+    returns the reason in the error envelope.
     """
 
     throttle_classes = [GenerationRateThrottle]

@@ -1,7 +1,7 @@
 """Serializer fields that reject values of the wrong JSON type.
 
 DRF's own fields coerce ``"150"`` to 150 and ``1`` to True; a public API should
-answer a wrong type with 400 and say which type it expects.
+reject a wrong type with 400 and name the type it expects.
 """
 
 from __future__ import annotations

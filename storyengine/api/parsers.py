@@ -35,7 +35,7 @@ def _first_unstorable(value: Any) -> str | None:
 class StrictJSONParser(JSONParser):
     """Parse JSON and reject strings that no database column can store.
 
-    Rejecting them here answers 400 for every endpoint at once, instead of a
+    Rejecting them here returns 400 from every endpoint at once, instead of a
     500 from the database when such a string reaches a text or JSON column.
     """
 

@@ -49,7 +49,7 @@ def test_unclosed_brace_is_rejected():
 
 
 @pytest.mark.parametrize("stop", [["", "\n"], "\n", [1, 2]])
-def test_stop_strings_must_be_list_of_non_empty_strings(stop):
+def test_invalid_stop_strings_are_rejected(stop):
     writer = Agent.objects.get(pk="writer")
     writer.stop = stop
 

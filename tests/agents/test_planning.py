@@ -9,7 +9,7 @@ from agents.pipeline.writer import paragraph_plan, paragraph_schedule
 GROUNDING = "గోదావరి ఒడ్డున ఒక చిన్న గ్రామంలో ఒక పేద రైతు కుటుంబం రాము"
 
 
-def test_title_sharing_a_stem_with_the_prompt_is_kept():
+def test_title_sharing_prompt_stem_is_kept():
     assert validate_title("గోదావరి రైతు", GROUNDING) is None
 
 
@@ -51,7 +51,7 @@ def test_schedule_keeps_every_beat_once_in_order():
     assert all(cue in cues or cue in CONTINUATION_CUES for cue in schedule)
 
 
-def test_schedule_with_as_many_paragraphs_as_beats_is_the_beats():
+def test_schedule_equals_beats_when_counts_match():
     assert paragraph_schedule(["a", "b", "c"], 3) == ["a", "b", "c"]
 
 

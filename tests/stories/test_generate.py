@@ -88,7 +88,7 @@ def test_generate_answers_503_when_model_file_is_missing(owner_client, settings,
     assert Story.objects.count() == 0
 
 
-def test_generation_job_is_not_dispatched_when_transaction_rolls_back(owner):
+def test_rollback_dispatches_no_job(owner):
     params = services.GenerationParams(prompt=PROMPT, story_type="short_story", cultural_context="rural", target_length=100)
 
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -113,7 +113,7 @@ def test_get_story_returns_owners_story_with_request_fields(owner, owner_client)
     assert body["version"] == 1
 
 
-def test_get_story_answers_403_for_other_users_private_story(owner, other_client):
+def test_other_users_private_story_is_403(owner, other_client):
     story = Story.objects.create(owner=owner, prompt=PROMPT, target_length=150)
 
     response = other_client.get(f"/api/v2/stories/{story.pk}")

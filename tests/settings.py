@@ -21,7 +21,9 @@ STORYENGINE_MAX_TOKENS_CAP = 40
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not Django's in-memory default, so the embedded job thread and the
     # test share one WAL database the way the site does.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".cache" / "test-db.sqlite3")}
+    # STORYENGINE_TEST_SQLITE names another file, so two suites can run side by side.
+    test_file = os.environ.get("STORYENGINE_TEST_SQLITE", str(BASE_DIR / ".cache" / "test-db.sqlite3"))
+    DATABASES["default"]["TEST"] = {"NAME": test_file}
 
 if REDIS_URL:
     # Keep the suite's keys apart from a site running against the same Redis.

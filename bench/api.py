@@ -2,10 +2,13 @@
 
 It creates a separate database, ``storyengine_bench`` by default, which is
 dropped and created anew unless ``--keep-database`` is given. It migrates it and
-bulk-creates one user's stories with Telugu text. Then it starts daphne on a
-free port of 127.0.0.1 with ``STORYENGINE_BENCH_VIEWS=1``, which mounts
-``/bench/json``: a plain JsonResponse view that goes through the same
-middleware and is the baseline for the others. Then wrk (Debian's package: ``apt-get install wrk``) loads three
+bulk-creates one user's stories with Telugu text. Then it serves the site on a
+free port of 127.0.0.1 the way a deployment does, with ``manage.py serve``:
+``--processes`` daphne processes (2 by default, one per core here) sharing one
+socket, in the distributed mode (Redis at ``--redis-url``) since several
+processes need it. ``STORYENGINE_BENCH_VIEWS=1`` mounts ``/bench/json``: a plain
+JsonResponse view that goes through the same middleware and is the baseline for
+the others. Then wrk (Debian's package: ``apt-get install wrk``) loads three
 targets at each connection count for a bounded time and request count:
 
 - ``GET /api/v2/stories?limit=20`` with the user's bearer token;
@@ -44,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 logger = logging.getLogger("bench.api")
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/storyengine_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
 HOST = "127.0.0.1"
 BENCH_EMAIL = "bench-api@storyengine.local"
 RESULT_PREFIX = "BENCH_RESULT "
@@ -125,14 +129,18 @@ TARGETS = [
 ]
 
 
-def configure_environment(database_url: str) -> dict[str, str]:
+def configure_environment(database_url: str, redis_url: str | None) -> dict[str, str]:
     """Set the variables the benchmark and daphne share and return daphne's environment.
 
-    Redis is left out on purpose: the measured endpoints use neither the cache nor
-    the channel layer, and the embedded mode keeps the run free of other services.
+    With one process Redis is left out: the measured endpoints use neither the
+    cache nor the channel layer. Several processes need the distributed mode
+    (``manage.py serve`` refuses them without Redis), so they get ``redis_url``.
     """
     os.environ["DATABASE_URL"] = database_url
-    os.environ.pop("REDIS_URL", None)
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
+    else:
+        os.environ.pop("REDIS_URL", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "storyengine.settings"
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
@@ -262,12 +270,11 @@ def get_json(url: str, token: str | None = None) -> tuple[int, dict]:
         return error.code, json.loads(error.read() or b"{}")
 
 
-def start_daphne(port: int, environment: dict[str, str], log_path: Path) -> subprocess.Popen:
-    """Start daphne and wait up to 60 s until /health returns 200."""
-    daphne = Path(sys.executable).with_name("daphne")
+def start_daphne(port: int, processes: int, environment: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Start ``manage.py serve`` (daphne processes on one socket); wait up to 60 s for /health."""
     log = log_path.open("w")
     process = subprocess.Popen(
-        [str(daphne), "-b", HOST, "-p", str(port), "storyengine.asgi:application"],
+        [sys.executable, "manage.py", "serve", "--host", HOST, "--port", str(port), "--processes", str(processes)],
         cwd=ROOT,
         env=environment,
         stdout=log,
@@ -371,6 +378,12 @@ def main() -> None:
     parser.add_argument("--warmup-seconds", type=int, default=2, help="unmeasured wrk run per target first")
     parser.add_argument("--runs", type=int, default=1, help="times the whole table is measured")
     parser.add_argument("--keep-database", action="store_true", help="reuse the database and keep it afterwards")
+    parser.add_argument("--processes", type=int, default=2, help="daphne processes on one socket (default 2)")
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        help="Redis for the distributed mode that several processes need",
+    )
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
@@ -379,7 +392,7 @@ def main() -> None:
     if not arguments.database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit(f"--database-url={arguments.database_url!r} is invalid: expected a postgres:// URL.")
 
-    environment = configure_environment(arguments.database_url)
+    environment = configure_environment(arguments.database_url, arguments.redis_url if arguments.processes > 1 else None)
     reused = recreate_database(arguments.database_url, keep=arguments.keep_database)
     logger.info("Database %s %s", arguments.database_url, "reused" if reused else "created")
     token = populate(arguments.stories)
@@ -389,7 +402,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-api-") as scratch:
         script = Path(scratch) / "report.lua"
         script.write_text(WRK_SCRIPT, encoding="utf-8")
-        process = start_daphne(port, environment, Path(scratch) / "daphne.log")
+        process = start_daphne(port, arguments.processes, environment, Path(scratch) / "daphne.log")
         try:
             status, page = get_json(f"{base_url}/api/v2/stories?limit=20", token)
             if status != 200 or page.get("total") != arguments.stories or len(page.get("stories", [])) != 20:

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from storyengine import benchviews, health
+from stories.pages import views as stories_pages
 
 api_v2 = [
     path("", include("accounts.urls")),
@@ -18,11 +19,16 @@ api_v2 = [
 urlpatterns = [
     path("health", health.health, name="health"),
     path("health/detailed", health.health_detailed, name="health-detailed"),
+    path("pages/", include("analysis.urls")),
     # v1 serves the v2 handlers; ApiDeprecationMiddleware adds its deprecation headers.
     # The "v1" namespace keeps reverse("story-detail") and the docs' schema link on v2.
     path("api/v1/", include((api_v2, "v1"))),
     path("api/v2/", include(api_v2)),
     path("admin/", admin.site.urls),
+    # The writer pages, in Telugu by default (storyengine.language).
+    path("", stories_pages.home, name="home"),
+    path("", include("accounts.pages.urls")),
+    path("", include("stories.pages.urls")),
 ]
 
 if settings.STORYENGINE_BENCH_VIEWS:

@@ -82,6 +82,10 @@ class Completion:
     last token. ``seconds`` is the whole call, including ``wait_seconds`` spent waiting
     for the context lock. ``cached_prompt_tokens`` counts prompt tokens reused from the
     context's previous call (a shared prefix) instead of evaluated again.
+    ``prompt_tokens`` counts the prompt as evaluated. It equals ``count_tokens(prompt)``
+    except where the context's own tokens spell a longer start of the prompt's text than
+    the prompt's tokenization shares with them (see ``ModelRuntime._align_to_context``);
+    then those tokens are kept, and the count can differ by a few.
     """
 
     text: str
@@ -283,6 +287,7 @@ class ModelRuntime:
                     on_text(text)
 
         prompt_started = time.perf_counter()
+        prompt_tokens = self._align_to_context(request, prompt_tokens)
         if should_stop is not None and should_stop():
             decoded = _Decoded(finish_reason="cancelled", completion_tokens=0, first_token_at=None, cached=0)
         else:
@@ -407,6 +412,58 @@ class ModelRuntime:
         """Forget the evaluated tokens, so the next completion evaluates its whole prompt."""
         with self._lock:
             self._llm.reset()
+
+    def _align_to_context(self, request: CompletionRequest, prompt_tokens: list[int]) -> list[int]:
+        """Return the prompt as tokens that keep the context's own tokens for the start of its text, when that reuses more.
+
+        A model may sample a word in pieces that the tokenizer joins (" రై" + "తు" where
+        tokenizing gives " రైతు"). A prompt that repeats the text just generated then
+        differs from the context's tokens from that word on, and everything after it
+        would be evaluated again. Here the context's tokens are kept for the longest
+        start of the prompt's text that they spell, ending on a whole character, and only
+        the rest of the text is tokenized. The result is used only when it reuses more
+        tokens, fits the context and spells exactly the prompt's bytes. A prompt with
+        control-token text (``parse_special``) is left as tokenized.
+        """
+        import numpy as np
+
+        llm = self._llm
+        evaluated = llm.input_ids[: llm.n_tokens]
+        if request.parse_special or len(evaluated) < 2 or int(evaluated[0]) != prompt_tokens[0]:
+            return prompt_tokens
+        length = min(len(evaluated), len(prompt_tokens))
+        differs = np.flatnonzero(evaluated[:length] != np.asarray(prompt_tokens[:length], dtype=evaluated.dtype))
+        shared = int(differs[0]) if differs.size else length
+        if shared >= len(evaluated):
+            # Every evaluated token is reused already (the usual next-sentence call).
+            return prompt_tokens
+
+        text = request.prompt.encode("utf-8")
+        spelled = sum(len(self._piece(token)) for token in prompt_tokens[1:shared])
+        kept, kept_spelled = shared, spelled
+        for index in range(shared, len(evaluated)):
+            piece = self._piece(int(evaluated[index]))
+            # An empty piece is a control token, whose text the prompt cannot contain.
+            if not piece or text[spelled : spelled + len(piece)] != piece:
+                break
+            spelled += len(piece)
+            # A byte 0b10xxxxxx continues a UTF-8 character, so no cut may fall before it.
+            if spelled == len(text) or not 0x80 <= text[spelled] < 0xC0:
+                kept, kept_spelled = index + 1, spelled
+        if kept <= shared:
+            return prompt_tokens
+
+        rest = list(llm.tokenize(text[kept_spelled:], add_bos=False, special=False)) if kept_spelled < len(text) else []
+        aligned = [int(token) for token in evaluated[:kept]] + rest
+        reuse_before = min(shared, len(prompt_tokens) - 1)
+        reuse_after = min(kept, len(aligned) - 1)
+        if reuse_after <= reuse_before or len(aligned) + request.max_tokens > self.n_ctx:
+            return prompt_tokens
+        # A tokenizer that adds a space before the first word would break the spelling, so check it whole.
+        if b"".join(self._piece(token) for token in aligned[1:]) != text:
+            return prompt_tokens
+        logger.debug("Kept %d context tokens for the prompt's start (its tokenization shared %d)", kept, shared)
+        return aligned
 
     def _reuse_prefix(self, prompt_tokens: list[int]) -> tuple[list[int], int]:
         """Reuse the evaluated tokens that start the prompt, and return the tokens left to evaluate and the count reused.

@@ -111,6 +111,81 @@ def raw_decode_benchmark(
     }
 
 
+def raw_first_token_benchmark(
+    prompt: str,
+    n_threads: int,
+    *,
+    rounds: int = 5,
+    max_tokens: int = 24,
+    seed: int = 1234,
+    model_path: str | Path | None = None,
+) -> dict[str, Any]:
+    """Measure a plain ``create_completion(stream=True)`` from a cold prompt cache, ``rounds`` times on one model.
+
+    The model loads once with this runtime's settings and ``n_threads``, and one
+    completion of another prompt warms it up. Every round then resets the context,
+    so the whole prompt is evaluated, and records from the call: ``first_token_seconds``
+    (to the first sampled token, the time to first token), ``first_text_seconds`` (to
+    the first streamed chunk with text) and ``token_seconds`` (to each sampled token).
+    ``median_*`` summarize the rounds.
+    """
+    llama_cpp = import_llama_cpp()
+    runtime_settings = read_runtime_settings()
+    path = Path(model_path) if model_path is not None else resolve_model_path()
+    llm = llama_cpp.Llama(
+        model_path=str(path),
+        n_ctx=runtime_settings.n_ctx,
+        n_threads=n_threads,
+        n_threads_batch=n_threads,
+        n_gpu_layers=runtime_settings.n_gpu_layers,
+        seed=seed,
+        logits_all=False,
+        verbose=False,
+    )
+    prompt_tokens = len(llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
+    sampled_at: list[float] = []
+
+    def note_sample(input_ids: Any, logits: Any) -> bool:
+        sampled_at.append(time.perf_counter())
+        return False
+
+    def run(text: str) -> tuple[float, float | None, list[float]]:
+        sampled_at.clear()
+        llm.reset()
+        first_text_at: float | None = None
+        started = time.perf_counter()
+        for chunk in llm.create_completion(
+            text,
+            max_tokens=max_tokens,
+            seed=seed,
+            stream=True,
+            stopping_criteria=llama_cpp.StoppingCriteriaList([note_sample]),
+            **SAMPLING,
+        ):
+            if first_text_at is None and chunk["choices"][0]["text"]:
+                first_text_at = time.perf_counter()
+        return started, first_text_at, list(sampled_at)
+
+    run(DEFAULT_PROMPT)
+    first_token, first_text, token_seconds = [], [], []
+    for _ in range(rounds):
+        started, first_text_at, sampled = run(prompt)
+        first_token.append(sampled[0] - started)
+        first_text.append(first_text_at - started if first_text_at is not None else float("nan"))
+        token_seconds.append([at - started for at in sampled])
+    llm.close()
+    return {
+        "implementation": f"llama-cpp-python {getattr(llama_cpp, '__version__', 'unknown')} create_completion(stream=True)",
+        "prompt_tokens": prompt_tokens,
+        "n_threads": n_threads,
+        "first_token_seconds": first_token,
+        "first_text_seconds": first_text,
+        "token_seconds": token_seconds,
+        "median_first_token_seconds": statistics.median(first_token),
+        "median_first_text_seconds": statistics.median(first_text),
+    }
+
+
 def runtime_decode_benchmark(
     runtime: ModelRuntime,
     prompt: str,

@@ -12,8 +12,10 @@ run: install prepare-model migrate
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C stops)"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) storyengine.asgi:application
 
+# The whole suite but the heavier steps .ci/run takes one by one afterwards:
+# fuzz, real worker processes and the browser.
 test: install prepare-model
-	$(BIN)/python -m pytest -m "not fuzz"
+	$(BIN)/python -m pytest -m "not fuzz and not workers and not browser"
 
 # The embedded default (SQLite, in-memory channel layer, in-process jobs) on a
 # few end-to-end tests; .ci/run calls it after the full suite.
@@ -55,6 +57,58 @@ bench: install prepare-model
 # Needs PostgreSQL at BENCH_DATABASE_URL's server and Debian's wrk (apt-get install wrk).
 bench-api: install
 	$(BIN)/python bench/api.py
+
+# Stream latency, decode and concurrency against raw llama-cpp-python; serves daphne
+# on 127.0.0.1 and writes its stories to a temporary SQLite file.
+.PHONY: bench-streaming
+bench-streaming: install prepare-model
+	$(BIN)/python bench/streaming.py
+
+.PHONY: test-browser screenshots bench-pages
+
+# Playwright drives Debian's chromium (scripts/browser-packages.sh installs it as
+# root; without it the tests skip and say why). Playwright's own browsers are never
+# downloaded. The tests start their own server on 127.0.0.1 and use the real model.
+test-browser: install prepare-model
+	./scripts/browser-packages.sh
+	$(BIN)/python -m pytest -m browser tests/browser -p no:cacheprovider
+
+# The same tests, saving the page screenshots the READMEs show into docs/screenshots/.
+screenshots: install prepare-model
+	./scripts/browser-packages.sh
+	STORYENGINE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -m browser tests/browser -p no:cacheprovider
+
+# Library, reading and compose pages of a writer with 1,000 stories; needs PostgreSQL
+# at BENCH_DATABASE_URL's server, as bench-api does.
+bench-pages: install
+	$(BIN)/python bench/pages.py
+
+.PHONY: messages
+
+# Refresh the Telugu catalog of the pages from the code and templates, then
+# compile it. The compiled .mo is committed, so `make run` needs no gettext tools;
+# tests/pages/test_translations.py fails while a string lacks its Telugu or the
+# .mo is older than the .po. Needs GNU gettext (apt-get install gettext).
+messages: install
+	$(BIN)/python manage.py makemessages --locale te --add-location file --no-obsolete \
+		--ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'static/*' --ignore 'tests/*' \
+		--ignore 'bench/*' --ignore 'scripts/*'
+	msgfmt --check -o locale/te/LC_MESSAGES/django.mo locale/te/LC_MESSAGES/django.po
+
+.PHONY: run-distributed test-workers
+
+# Distributed mode on this machine: daphne, one Celery worker (concurrency 1,
+# prefetch 1) and celery beat, on PostgreSQL (DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/storyengine) and Redis (REDIS_URL, default
+# redis://127.0.0.1:6379/0). Ctrl+C stops all three.
+run-distributed: install prepare-model
+	HOST=$(HOST) PORT=$(PORT) ./scripts/run-distributed.sh
+
+# Real Celery worker processes on the PostgreSQL and Redis of DATABASE_URL and
+# REDIS_URL: killed workers, the stale-job finder, concurrent requests on one
+# model and fifty jobs in one worker. Without both variables the tests skip.
+test-workers: install prepare-model
+	$(BIN)/python -m pytest -m workers tests/workers -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .cache staticfiles

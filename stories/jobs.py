@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import record_story_result
+from agents import monitoring
 from agents.pipeline import PipelineCancelled, run_pipeline
 from agents.pipeline.types import Checkpoint, PipelineResult, StoryRequest
 from agents.runtime import ModelUnavailable, PromptTooLong
+from analysis.text import paragraphs, word_count
+from stories import events
 from stories.models import Story, StoryStatus, StoryVersion
 from stories.search import story_search_text
 
@@ -27,7 +32,12 @@ CANCEL_CHECK_SECONDS = 0.5
 
 
 class StoryListener:
-    """Checkpoints text to the story row and notices cancellation."""
+    """Publishes the job's progress events, saves its text as it streams and notices cancellation.
+
+    Each text delta is appended to ``Story.content`` in the transaction that stores
+    its event, so the saved content always equals the deltas joined, and a crash
+    loses nothing that was already streamed.
+    """
 
     def __init__(self, story_id: str) -> None:
         self.story_id = story_id
@@ -36,29 +46,51 @@ class StoryListener:
 
     def stage_started(self, role: str) -> None:
         logger.info("Story %s: %s started", self.story_id, role)
+        events.publish(self.story_id, events.STAGE_STARTED, {"role": role})
 
     def text(self, delta: str) -> None:
-        pass
+        with transaction.atomic():
+            if events.publish(self.story_id, events.TEXT_DELTA, {"text": delta}) is None:
+                # Cancelled or deleted: the text goes nowhere, and should_stop ends the job.
+                self._cancelled = True
+                return
+            self._append(delta)
+
+    def _append(self, delta: str) -> None:
+        """Append ``delta`` to the saved content; call inside the transaction that published it."""
+        title, content = Story.objects.filter(pk=self.story_id).values_list("title", "content").get()
+        content += delta
+        Story.objects.filter(pk=self.story_id).update(
+            content=content, search_text=story_search_text(title, content), updated_at=timezone.now()
+        )
 
     def stage_finished(self, role: str, summary: str) -> None:
         logger.info("Story %s: %s finished: %s", self.story_id, role, summary)
+        events.publish(self.story_id, events.STAGE_FINISHED, {"role": role, "summary": summary})
 
     def checkpoint(self, plan: dict[str, Any], content: str) -> None:
         # The row is locked while its title is read, so a rename by the owner
         # between the read and the write cannot be overwritten with the plan's title.
         with transaction.atomic():
             locked = Story.objects.select_for_update().filter(pk=self.story_id)
-            current_title = locked.values_list("title", flat=True).first()
-            if current_title is None:
+            current = locked.values_list("title", "content").first()
+            if current is None:
                 return
+            current_title, saved = current
+            if saved != content:
+                # text() saves every delta, so the two can differ only if the
+                # pipeline wrote text it did not stream; the streamed text is kept.
+                logger.error(
+                    "Story %s: checkpoint text (%d chars) differs from the streamed text (%d chars)",
+                    self.story_id,
+                    len(content),
+                    len(saved),
+                )
             title = _kept_title(current_title, plan.get("title", ""))
             Story.objects.filter(pk=self.story_id).update(
-                plan=plan,
-                title=title,
-                content=content,
-                search_text=story_search_text(title, content),
-                updated_at=timezone.now(),
+                plan=plan, title=title, search_text=story_search_text(title, saved), updated_at=timezone.now()
             )
+            events.publish(self.story_id, events.CHECKPOINT, checkpoint_data(title, saved))
 
     def should_stop(self) -> bool:
         now = time.monotonic()
@@ -69,13 +101,36 @@ class StoryListener:
         return self._cancelled
 
 
+def checkpoint_data(title: str, content: str) -> dict[str, Any]:
+    """Return the data of a ``checkpoint`` event: the title and the size of the text saved so far."""
+    return {"title": title, "word_count": word_count(content), "paragraphs": len(paragraphs(content))}
+
+
 def _kept_title(current_title: str, planned_title: str) -> str:
     """Return the story's title after a job writes: one already set (by the owner, say) wins over the plan's."""
     return current_title or planned_title
 
 
+def stale_job_cutoff(now: datetime | None = None) -> datetime:
+    """Return the time before which a ``running`` story's last touch shows that its job is gone.
+
+    Text deltas and checkpoints touch ``updated_at``, so a live job's story is
+    never older than the longest model call without a delta, which
+    STORYENGINE_STALE_JOB_SECONDS must exceed.
+    """
+    return (now or timezone.now()) - timedelta(seconds=settings.STORYENGINE_STALE_JOB_SECONDS)
+
+
 def _claim(story_id: str) -> Story | None:
-    """Move the story to ``running`` unless it is finished, missing or out of attempts."""
+    """Move the story to ``running`` for this job, or return None when another outcome applies.
+
+    Returns None, with the story unchanged, for a missing or finished story and
+    for one that waits for its refinement job. Also for one ``running`` with a
+    recent touch, because a live job is writing it and this job is a duplicate delivery.
+    A ``running`` story untouched since :func:`stale_job_cutoff` lost its job, so
+    this one takes it over and resumes from its checkpoint. A story that used up
+    MAX_ATTEMPTS is failed with the reason instead, and None is returned.
+    """
     with transaction.atomic():
         story = Story.objects.select_for_update().filter(pk=story_id).first()
         if story is None:
@@ -84,13 +139,26 @@ def _claim(story_id: str) -> Story | None:
         if story.is_finished:
             logger.info("Story %s is already %s; not generating again", story_id, story.status)
             return None
+        if story.pending_refinement:
+            logger.info("Story %s waits for its refinement job; not generating it", story_id)
+            return None
+        if story.status == StoryStatus.RUNNING and story.updated_at >= stale_job_cutoff():
+            logger.warning(
+                "Story %s is being written by another job (last progress %s); this duplicate job stops",
+                story_id,
+                story.updated_at.isoformat(),
+            )
+            return None
         if story.attempts >= MAX_ATTEMPTS:
             story.status = StoryStatus.FAILED
-            story.error = f"Generation stopped after {story.attempts} interrupted attempts."
+            story.error = f"Generation stopped after {story.attempts} interrupted attempts. Try again."
             story.finished_at = timezone.now()
             story.save(update_fields=["status", "error", "finished_at", "updated_at"])
+            events.publish(story_id, events.FAILED, {"error": story.error})
             logger.error("Story %s failed: %s", story_id, story.error)
             return None
+        if story.status == StoryStatus.RUNNING:
+            logger.warning("Story %s: no progress since %s; taking over its job", story_id, story.updated_at.isoformat())
         story.status = StoryStatus.RUNNING
         story.attempts += 1
         story.started_at = story.started_at or timezone.now()
@@ -113,9 +181,15 @@ def _request_for(story: Story) -> StoryRequest:
 
 
 def _finish(story_id: str, status: str, **fields: Any) -> None:
-    Story.objects.filter(pk=story_id).exclude(status=StoryStatus.CANCELLED).update(
-        status=status, finished_at=timezone.now(), updated_at=timezone.now(), **fields
-    )
+    """Move a story that was not cancelled to ``status`` and publish its ``failed`` event with the error."""
+    with transaction.atomic():
+        updated = (
+            Story.objects.filter(pk=story_id)
+            .exclude(status=StoryStatus.CANCELLED)
+            .update(status=status, finished_at=timezone.now(), updated_at=timezone.now(), **fields)
+        )
+        if updated and status == StoryStatus.FAILED:
+            events.publish(story_id, events.FAILED, {"error": fields.get("error", "")})
 
 
 def _complete(story_id: str, result: PipelineResult, seconds: float, claimed: Story, resumed: bool) -> Story | None:
@@ -129,7 +203,15 @@ def _complete(story_id: str, result: PipelineResult, seconds: float, claimed: St
         if story is None or story.status == StoryStatus.CANCELLED:
             return None
         story.title = _kept_title(story.title, result.title)
-        story.content = result.content
+        if result.content != story.content:
+            # The saved content is the streamed text, which clients have already
+            # joined; it stays. A difference means the pipeline wrote text it did not stream.
+            logger.error(
+                "Story %s: the pipeline's text (%d chars) differs from the streamed text (%d chars)",
+                story_id,
+                len(result.content),
+                len(story.content),
+            )
         story.plan = result.plan
         story.emotions = result.emotions
         story.cultural_elements = result.cultural_elements
@@ -153,6 +235,7 @@ def _complete(story_id: str, result: PipelineResult, seconds: float, claimed: St
         story.version = 1
         story.save()
         StoryVersion.snapshot(story).save()
+        events.publish(story_id, events.COMPLETED, events.completed_data(story_id))
         # In the same transaction, so a client that reads the story as completed
         # also finds it counted in the owner's statistics.
         record_story_result(
@@ -179,6 +262,15 @@ def run_generation(story_id: str) -> None:
         return
 
     started = time.monotonic()
+    monitoring.announce_job("generation", story_id, monitoring.JOB_STARTED, attempt=story.attempts)
+    try:
+        _generate(story_id, story, started)
+    finally:
+        monitoring.announce_job("generation", story_id, monitoring.JOB_FINISHED, seconds=time.monotonic() - started)
+
+
+def _generate(story_id: str, story: Story, started: float) -> None:
+    """Run the pipeline for a claimed story and store its outcome (the body of :func:`run_generation`)."""
     resumed = bool(story.content)
     logger.info("Story %s: job started (attempt %d%s)", story_id, story.attempts, ", resuming" if resumed else "")
     listener = StoryListener(story_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from storyengine.vocabulary import CulturalContext, StoryType
 from stories.search import story_search_text
@@ -82,6 +83,9 @@ class Story(models.Model):
 
     is_public = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
+    event_seq = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Number of the story's last progress event; 0 before the first."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -173,3 +177,25 @@ class StoryVersion(models.Model):
             improvements=list(improvements or []),
             preserve_elements=list(preserve_elements or []),
         )
+
+
+class StoryEvent(models.Model):
+    """One progress event of a story's jobs, numbered from 1 without gaps per story.
+
+    Rows are written before the event reaches the channel layer, so a reader that
+    missed a message, or connects late, reads it here. Written only through
+    :func:`stories.events.publish`, which keeps ``Story.event_seq`` in step.
+    """
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=32)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["story", "seq"]
+        constraints = [models.UniqueConstraint(fields=["story", "seq"], name="stories_event_unique_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.story_id} #{self.seq} {self.type}"

@@ -24,7 +24,8 @@ from agents.pipeline.types import PipelineResult, RefinementRequest
 from agents.runtime import ModelUnavailable, PromptTooLong, check_model_available
 from storyengine.api.errors import Conflict, ServiceUnavailable
 from storyengine.jobs import dispatch_on_commit
-from stories.jobs import MAX_ATTEMPTS, StoryListener
+from stories import events
+from stories.jobs import CANCEL_CHECK_SECONDS, MAX_ATTEMPTS, StoryListener, checkpoint_data
 from stories.models import Story, StoryStatus, StoryVersion
 from stories.search import story_search_text
 from stories.services import get_story_for_change
@@ -74,10 +75,38 @@ def start_refinement(user, story_id: uuid.UUID, params: RefinementParams) -> Sto
 
 
 class RefinementListener(StoryListener):
-    """Like the generation listener, but the story's text is replaced only when the refinement succeeds."""
+    """Like the generation listener, but the story's text is replaced only when the refinement succeeds.
+
+    The text deltas build the new version from empty, starting after the
+    refiner's ``stage_started`` event, while ``Story.content`` keeps the current
+    version until the ``completed`` event.
+    """
+
+    def text(self, delta: str) -> None:
+        with transaction.atomic():
+            if events.publish(self.story_id, events.TEXT_DELTA, {"text": delta}) is None:
+                self._cancelled = True
+                return
+            # Touching updated_at tells recovery that the job is alive.
+            Story.objects.filter(pk=self.story_id).update(updated_at=timezone.now())
 
     def checkpoint(self, plan: dict[str, Any], content: str) -> None:
-        Story.objects.filter(pk=self.story_id).update(updated_at=timezone.now())
+        with transaction.atomic():
+            title = Story.objects.select_for_update().filter(pk=self.story_id).values_list("title", flat=True).first()
+            if title is None:
+                return
+            Story.objects.filter(pk=self.story_id).update(updated_at=timezone.now())
+            events.publish(self.story_id, events.CHECKPOINT, checkpoint_data(title, content))
+
+    def should_stop(self) -> bool:
+        # A cancelled refinement returns the story to ``completed``, so any status
+        # but ``running`` (or a deleted row) stops the job.
+        now = time.monotonic()
+        if not self._cancelled and now - self._last_cancel_check >= CANCEL_CHECK_SECONDS:
+            self._last_cancel_check = now
+            status = Story.objects.filter(pk=self.story_id).values_list("status", flat=True).first()
+            self._cancelled = status != StoryStatus.RUNNING
+        return self._cancelled
 
 
 def _claim(story_id: str) -> Story | None:
@@ -104,6 +133,7 @@ def _give_up(story: Story, reason: str) -> None:
     story.pending_refinement = {}
     story.finished_at = timezone.now()
     story.save(update_fields=["status", "error", "pending_refinement", "finished_at", "updated_at"])
+    events.publish(story.pk, events.FAILED, {"error": story.error})
     logger.warning("Story %s: refinement failed: %s", story.pk, reason)
 
 
@@ -146,7 +176,8 @@ def _save_version(story_id: str, result: PipelineResult, seconds: float, started
     """Write the refined text as the next version and make it the story's current text."""
     with transaction.atomic():
         story = Story.objects.select_for_update().filter(pk=story_id).first()
-        if story is None or story.status == StoryStatus.CANCELLED:
+        # Cancelling a refinement returns the story to ``completed`` without the pending request.
+        if story is None or story.status != StoryStatus.RUNNING or not story.pending_refinement:
             return None
         pending = story.pending_refinement
         components, score = _measured_quality(result, (story.metadata or {}).get("quality_components") or {})
@@ -182,6 +213,7 @@ def _save_version(story_id: str, result: PipelineResult, seconds: float, started
             improvements=pending["improvements"],
             preserve_elements=pending["preserve_elements"],
         ).save()
+        events.publish(story_id, events.COMPLETED, events.completed_data(story_id))
     return story
 
 
@@ -203,7 +235,7 @@ def run_refinement_job(story_id: str) -> None:
     except (ModelUnavailable, PromptTooLong) as exc:
         with transaction.atomic():
             current = Story.objects.select_for_update().filter(pk=story_id).first()
-            if current is not None:
+            if current is not None and current.status == StoryStatus.RUNNING:
                 _give_up(current, str(exc))
         return
     except Exception:
@@ -213,7 +245,7 @@ def run_refinement_job(story_id: str) -> None:
         logger.exception("Story %s: unexpected error in the refinement job", story_id)
         with transaction.atomic():
             current = Story.objects.select_for_update().filter(pk=story_id).first()
-            if current is not None:
+            if current is not None and current.status == StoryStatus.RUNNING:
                 _give_up(current, "an internal error; the previous version is kept.")
         return
 

@@ -11,22 +11,31 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, OrderBy, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from agents.runtime import check_model_available
 from analysis.text import cut_text
-from storyengine.api.errors import ServiceUnavailable
+from storyengine.api.errors import Conflict, ServiceUnavailable
 from storyengine.jobs import dispatch_on_commit
+from stories import events
 from stories.models import Story, StoryStatus, StoryVersion
 from stories.search import search_key
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
+
+# Any fixed 64-bit number works; it names the lock that serializes "count the queue, then add to it".
+JOB_QUEUE_LOCK_KEY = 0x53746F7279517565
+# How many recent jobs the Retry-After of a full queue averages, and its value before any job finished.
+RETRY_AFTER_SAMPLE = 20
+# NOTE: a guess, used only until the first story completes.
+QUEUE_FULL_DEFAULT_RETRY_AFTER = 60
 
 # Excerpts in story lists: at most this many code points, the ellipsis included.
 EXCERPT_CHARS = 160
@@ -116,7 +125,8 @@ def start_generation(owner, params: GenerationParams) -> Story:
     """Create a queued story and dispatch its job once the row is committed.
 
     Raises ServiceUnavailable (503) when the model cannot be loaded, before any
-    row is written, so a writer is not left with a story that can never finish.
+    row is written, so a writer is not left with a story that can never finish,
+    and when the job queue is full (see :func:`reserve_queue_slot`).
     """
     available, reason = check_model_available()
     if not available:
@@ -128,6 +138,7 @@ def start_generation(owner, params: GenerationParams) -> Story:
     advanced = dict(params.advanced_options)
     advanced.setdefault("seed", random.SystemRandom().randrange(0, 2**31))
     with transaction.atomic():
+        reserve_queue_slot(owner)
         story = Story.objects.create(
             owner=owner,
             prompt=params.prompt,
@@ -141,6 +152,96 @@ def start_generation(owner, params: GenerationParams) -> Story:
         dispatch_on_commit(generate_story, str(story.id))
     logger.info("Story %s queued for user %s (%d words, %s)", story.id, owner.pk, story.target_length, story.story_type)
     return story
+
+
+CANCELLED_BY_OWNER = "Cancelled by its owner."
+REFINEMENT_CANCELLED = "Refinement cancelled by its owner; the previous version is kept."
+
+
+def cancel_story(user: AbstractBaseUser, story_id: uuid.UUID) -> Story:
+    """Cancel the owner's queued or running job on a story and publish its ``cancelled`` event.
+
+    A generation leaves the story ``cancelled`` with the text written so far. A
+    refinement leaves it ``completed`` with its current version, as a failed
+    refinement does, with ``error`` saying it was cancelled. The job notices at
+    its next cancellation check (the model call polls between tokens) and stops,
+    which frees the model. Raises StoryNotFound for an unknown id or another
+    user's story, and Conflict (409) for a story with no job to cancel.
+
+    NOTE: a prompt being evaluated is not interrupted, so on a loaded CPU the
+    stop can take seconds (12 s measured at a load average near 15 on 2 cores).
+    """
+    with transaction.atomic():
+        story = Story.objects.owned_by(user).select_for_update().filter(pk=story_id).first()
+        if story is None:
+            raise StoryNotFound(story_id)
+        if story.is_finished:
+            raise Conflict(f"This story is already {story.status}; only a queued or running story can be cancelled.")
+
+        refining = bool(story.pending_refinement)
+        story.status = StoryStatus.COMPLETED if refining else StoryStatus.CANCELLED
+        story.error = REFINEMENT_CANCELLED if refining else CANCELLED_BY_OWNER
+        story.pending_refinement = {}
+        story.finished_at = timezone.now()
+        story.save(update_fields=["status", "error", "pending_refinement", "finished_at", "updated_at"])
+        events.publish(story.pk, events.CANCELLED, {"reason": story.error})
+    logger.info("Story %s: %s cancelled by user %s", story.pk, "refinement" if refining else "generation", user.pk)
+    return story
+
+
+def story_has_events(user: AbstractBaseUser, story_id: uuid.UUID, after: int) -> bool:
+    """Tell whether a reader of the owner's story gets any event after number ``after``.
+
+    See :func:`stories.events.has_events_after`. Raises StoryNotFound for an unknown id or another user's story.
+    """
+    if not Story.objects.owned_by(user).filter(pk=story_id).exists():
+        raise StoryNotFound(story_id)
+    return events.has_events_after(story_id, after)
+
+
+def reserve_queue_slot(owner) -> None:
+    """Raise ServiceUnavailable (503) while STORYENGINE_MAX_QUEUED_JOBS stories wait for a worker.
+
+    Call it inside the transaction that then creates the queued story, so the
+    count and the insert happen together: PostgreSQL serializes them with a
+    transaction-level advisory lock, and SQLite's IMMEDIATE transactions hold
+    the write lock from their start. Refinements wait in the same queue and count.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [JOB_QUEUE_LOCK_KEY])
+    waiting = Story.objects.filter(status=StoryStatus.QUEUED).count()
+    if waiting < settings.STORYENGINE_MAX_QUEUED_JOBS:
+        return
+    retry_after = queue_retry_after()
+    logger.warning(
+        "Generation rejected for user %s: %d stories wait for a worker (STORYENGINE_MAX_QUEUED_JOBS=%d)",
+        owner.pk,
+        waiting,
+        settings.STORYENGINE_MAX_QUEUED_JOBS,
+    )
+    raise ServiceUnavailable(
+        f"The story queue is full: {waiting} stories are waiting for the model. Try again in {retry_after} seconds.",
+        retry_after=retry_after,
+    )
+
+
+def queue_retry_after() -> int:
+    """Return the seconds a rejected request should wait: the mean duration of recent jobs.
+
+    retry_after = ceil(mean of ``generation_time`` over the last RETRY_AFTER_SAMPLE
+    completed stories), at least 1. A queue slot frees when a worker finishes
+    its job and takes the next waiting story, which takes one job's time.
+    With no completed story yet it is QUEUE_FULL_DEFAULT_RETRY_AFTER.
+    """
+    recent = list(
+        Story.objects.filter(status=StoryStatus.COMPLETED, generation_time__isnull=False)
+        .order_by("-finished_at")
+        .values_list("generation_time", flat=True)[:RETRY_AFTER_SAMPLE]
+    )
+    if not recent:
+        return QUEUE_FULL_DEFAULT_RETRY_AFTER
+    return max(1, math.ceil(sum(recent) / len(recent)))
 
 
 def wait_for_story(story_id: uuid.UUID, timeout: float) -> Story:

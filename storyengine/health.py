@@ -23,6 +23,10 @@ logger = logging.getLogger(__name__)
 HEALTHY = "healthy"
 DISABLED = "disabled"
 
+GENERATION_QUEUE = "generation"
+# How long the workers check waits for replies to its broadcast.
+WORKER_REPLY_SECONDS = 1.0
+
 # A check returns "healthy", "disabled" or "unhealthy: <reason>".
 HealthCheck = Callable[[], str]
 _checks: dict[str, HealthCheck] = {}
@@ -59,8 +63,43 @@ def check_redis() -> str:
     return HEALTHY
 
 
+def check_workers() -> str:
+    """Ask the Celery workers which queues they consume; healthy when one consumes ``generation``.
+
+    ``disabled`` when jobs run in this process (embedded mode). The broadcast
+    waits WORKER_REPLY_SECONDS for replies, so this check takes that long in
+    distributed mode.
+    """
+    if settings.JOBS_IN_PROCESS:
+        return DISABLED
+    from kombu.exceptions import OperationalError
+
+    from storyengine.celery import app
+
+    try:
+        with app.connection_for_write() as connection:
+            # One attempt: a broker that is down fails the check at once instead of being retried.
+            connection.ensure_connection(max_retries=1)
+            replies = app.control.inspect(timeout=WORKER_REPLY_SECONDS, connection=connection).active_queues() or {}
+    except (OperationalError, OSError) as exc:
+        return unhealthy(f"the Celery broker cannot be reached ({type(exc).__name__}: {exc})")
+    if not replies:
+        return unhealthy(
+            f"no Celery worker answered within {WORKER_REPLY_SECONDS} s; "
+            f"start one with `celery -A storyengine worker -Q {GENERATION_QUEUE}`"
+        )
+    consumed = {queue.get("name") for queues in replies.values() for queue in queues}
+    if GENERATION_QUEUE not in consumed:
+        return unhealthy(
+            f"{len(replies)} Celery workers answered, but none consumes the {GENERATION_QUEUE!r} queue; "
+            f"start one with `celery -A storyengine worker -Q {GENERATION_QUEUE}`"
+        )
+    return HEALTHY
+
+
 register_check("database", check_database)
 register_check("redis", check_redis)
+register_check("workers", check_workers)
 
 
 def _json(payload: dict, status: int = 200) -> JsonResponse:

@@ -185,10 +185,16 @@ EMBEDDED_MODE = REDIS_URL is None
 JOBS_IN_PROCESS = EMBEDDED_MODE
 
 if REDIS_URL:
+    # channels-redis waits for a message with a BRPOP of 5 s, and redis-py 8
+    # gives up reading a socket after 5 s by default, so an idle consumer failed
+    # with "Timeout reading". A read timeout above the BRPOP's avoids that.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("STORYENGINE_CHANNEL_PREFIX", "storyengine")},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "prefix": env_str("STORYENGINE_CHANNEL_PREFIX", "storyengine"),
+            },
         }
     }
 else:
@@ -201,16 +207,63 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Celery. Model jobs go to the "generation" queue, whose workers load the model;
+# periodic jobs go to "maintenance", which needs no model. `make run-distributed`
+# starts one worker for both queues.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Each worker process loads its own copy of the model, and one llama.cpp context
+# already uses every core given by STORYENGINE_N_THREADS.
+CELERY_WORKER_CONCURRENCY = env_int("STORYENGINE_WORKER_CONCURRENCY", 1, minimum=1, maximum=64)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A job whose broker connection drops is stopped, since its unacknowledged message
+# goes back to the queue for another worker.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"stories.tasks.*": {"queue": "generation"}}
+CELERY_TASK_ROUTES = {
+    "stories.tasks.generate_story": {"queue": "generation"},
+    "stories.tasks.refine_story": {"queue": "generation"},
+    "stories.tasks.find_stale_jobs": {"queue": "maintenance"},
+    "stories.tasks.prune_story_events": {"queue": "maintenance"},
+    # Celery's own daily job, which beat schedules whenever results are kept.
+    "celery.backend_cleanup": {"queue": "maintenance"},
+}
+# Redis hands a message that was taken but never acknowledged to another worker
+# after this many seconds. It must exceed the longest job, or a live job's
+# message would run twice; find_stale_jobs recovers dead jobs long before.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+
+# Recovery of jobs and the bound on waiting jobs. A running story untouched for
+# STORYENGINE_STALE_JOB_SECONDS lost its worker; the value must exceed the
+# longest model call that streams no text (planning, scoring).
+STORYENGINE_STALE_JOB_SECONDS = env_int("STORYENGINE_STALE_JOB_SECONDS", 300, minimum=1)
+# A queued story untouched this long is dispatched again, in case its message was lost.
+STORYENGINE_QUEUED_JOB_TIMEOUT = env_int("STORYENGINE_QUEUED_JOB_TIMEOUT", 1800, minimum=1)
+STORYENGINE_STALE_CHECK_SECONDS = env_int("STORYENGINE_STALE_CHECK_SECONDS", 60, minimum=1)
+STORYENGINE_EVENT_RETENTION_DAYS = env_int("STORYENGINE_EVENT_RETENTION_DAYS", 30, minimum=1)
+# New generation requests get 503 with Retry-After while this many stories wait in the queue.
+STORYENGINE_MAX_QUEUED_JOBS = env_int("STORYENGINE_MAX_QUEUED_JOBS", 8, minimum=1, maximum=10000)
+# The periodic jobs live here, not in a data migration, so their intervals follow
+# the variables above. DatabaseScheduler copies them into django-celery-beat's
+# tables each time beat starts, where the admin shows them.
+CELERY_BEAT_SCHEDULE = {
+    "stories-find-stale-jobs": {
+        "task": "stories.tasks.find_stale_jobs",
+        "schedule": timedelta(seconds=STORYENGINE_STALE_CHECK_SECONDS),
+        # A run that waited past the next one is dropped, so runs never pile up behind a busy worker.
+        "options": {"expires": STORYENGINE_STALE_CHECK_SECONDS},
+    },
+    "stories-prune-events": {
+        "task": "stories.tasks.prune_story_events",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
+}
 
 # REST API.
 REST_FRAMEWORK = {

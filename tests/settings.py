@@ -8,8 +8,8 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-deploy
 from storyengine.settings import *  # noqa: E402,F403
 from storyengine.settings import BASE_DIR, DATABASES, REDIS_URL  # noqa: E402
 
-# NOTE: jobs run on the in-process executor even when REDIS_URL is set. No test
-# drives a real Celery worker process against Redis yet.
+# Jobs run on the in-process executor even when REDIS_URL is set. The worker
+# tests (tests/workers, `make test-workers`) start real Celery worker processes.
 JOBS_IN_PROCESS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -264,3 +264,28 @@ class RefinementFailed(exceptions.APIException):
     status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
     default_detail = "The refinement failed; the previous version is kept."
     default_code = "refinement_failed"
+
+
+class CancelStoryView(APIView):
+    """Cancel the owner's queued or running story, or the refinement running on it."""
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: StoryDetailSerializer,
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="The story is finished; there is no job to cancel."),
+        },
+        summary="Cancel a story's generation or refinement",
+        description=(
+            "The job stops within about a second and frees the model; a `cancelled` event goes to the "
+            "story's event stream. A cancelled generation leaves the story `cancelled` with the text "
+            "written so far; a cancelled refinement leaves it `completed` with its current version. "
+            "Only the owner may cancel; any other user gets 404."
+        ),
+    )
+    def post(self, request: Request, story_id: uuid.UUID) -> Response:
+        with story_errors():
+            story = services.cancel_story(request.user, story_id)
+        prefetch_related_objects([story], "agent_runs__agent")
+        return Response(StoryDetailSerializer(story).data)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.conf import settings
+from django.utils import timezone
 
 from agents.models import AgentRun
 from agents.runtime import ModelUnavailable
@@ -19,6 +23,12 @@ def make_story(owner, **fields) -> Story:
     values = {"prompt": PROMPT, "target_length": 100, "cultural_context": "rural", "advanced_options": {"seed": 3}}
     values.update(fields)
     return Story.objects.create(owner=owner, **values)
+
+
+def make_stale(story: Story) -> None:
+    """Date the story's last progress back past the stale-job limit, as a dead worker leaves it."""
+    idle = timedelta(seconds=settings.STORYENGINE_STALE_JOB_SECONDS + 60)
+    Story.objects.filter(pk=story.pk).update(updated_at=timezone.now() - idle)
 
 
 def test_job_leaves_finished_story_alone(owner):
@@ -47,6 +57,7 @@ def test_job_resumes_running_story_from_checkpoint(owner):
     interrupted = make_story(
         owner, status=StoryStatus.RUNNING, attempts=1, plan=first.plan, title=first.title, content=saved
     )
+    make_stale(interrupted)
 
     run_generation(str(interrupted.pk))
 
@@ -63,6 +74,7 @@ def test_job_resumes_running_story_from_checkpoint(owner):
 
 def test_job_fails_story_after_attempt_cap(owner):
     story = make_story(owner, status=StoryStatus.RUNNING, attempts=MAX_ATTEMPTS)
+    make_stale(story)
 
     run_generation(str(story.pk))
 

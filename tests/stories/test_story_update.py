@@ -139,8 +139,10 @@ def test_owner_renames_unfinished_story(owner, owner_client, status):
 def test_job_checkpoint_keeps_owners_title(owner, owner_client):
     story = make_story(owner, status=StoryStatus.RUNNING, title="", content="")
     owner_client.patch(url(story), {"title": "నా కథ"}, format="json")
+    listener = StoryListener(str(story.pk))
+    listener.text("మొదటి పేరా.")
 
-    StoryListener(str(story.pk)).checkpoint({"title": "ప్రణాళిక పేరు", "beats": []}, "మొదటి పేరా.")
+    listener.checkpoint({"title": "ప్రణాళిక పేరు", "beats": []}, "మొదటి పేరా.")
 
     story.refresh_from_db()
     assert story.title == "నా కథ"
@@ -150,8 +152,10 @@ def test_job_checkpoint_keeps_owners_title(owner, owner_client):
 
 def test_job_checkpoint_sets_planned_title_when_none_set(owner):
     story = make_story(owner, status=StoryStatus.RUNNING, title="", content="")
+    listener = StoryListener(str(story.pk))
+    listener.text("మొదటి పేరా.")
 
-    StoryListener(str(story.pk)).checkpoint({"title": "ప్రణాళిక పేరు", "beats": []}, "మొదటి పేరా.")
+    listener.checkpoint({"title": "ప్రణాళిక పేరు", "beats": []}, "మొదటి పేరా.")
 
     story.refresh_from_db()
     assert story.title == "ప్రణాళిక పేరు"

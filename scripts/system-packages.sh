@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Install the Debian packages the project needs when they are missing.
-# As root the missing ones are installed with apt-get; otherwise the script
-# names them and carries on, since pip may still find prebuilt wheels.
+# Install Debian packages when they are missing: the ones given as arguments, or
+# by default the ones that build the project. As root the missing ones are
+# installed with apt-get; otherwise the script names them and exits 0, since pip
+# may still find prebuilt wheels and the browser tests skip with a message.
 set -euo pipefail
 
 # gcc, g++ and cmake build llama-cpp-python from source.
 packages=(build-essential cmake python3-venv python3-dev)
+if [ $# -gt 0 ]; then
+  packages=("$@")
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -177,12 +177,25 @@ def _stored_events(story_id: Any, after: int, up_to: int) -> list[Event]:
     return [_event_of(row) for row in rows]
 
 
-def _until_final(events: list[Event]) -> tuple[list[Event], bool]:
-    """Cut ``events`` after the first final event; the flag says whether there was one."""
+def _until_final(events: list[Event], end_seq: int | None) -> tuple[list[Event], bool]:
+    """Cut ``events`` after the event numbered ``end_seq``; the flag says whether it was there.
+
+    Only the story's last final event ends a stream: an earlier one closed a job
+    that another (a refinement, say) followed, and a reader replaying from before
+    it must go on to the later job's events.
+    """
     for index, event in enumerate(events):
-        if event["type"] in TERMINAL_TYPES:
+        if event["seq"] == end_seq:
             return events[: index + 1], True
     return events, False
+
+
+def _end_seq(story: Story) -> int | None:
+    """Return the number of a finished story's last final event; None while it is queued or running."""
+    if story.status not in FINISHED_STATUSES:
+        return None
+    terminal = StoryEvent.objects.filter(story=story, type__in=TERMINAL_TYPES)
+    return terminal.order_by("-seq").values_list("seq", flat=True).first()
 
 
 def _final_event(story: Story) -> Event:
@@ -257,7 +270,7 @@ def read_start(story_id: Any, after: int, replay: bool) -> _Reading | None:
             return _Reading(events=[snapshot, _final_event(story)], last_seq=story.event_seq, ended=True)
         return _Reading(events=[snapshot], last_seq=story.event_seq)
 
-    events, ended = _until_final(_stored_events(story.pk, after, story.event_seq))
+    events, ended = _until_final(_stored_events(story.pk, after, story.event_seq), _end_seq(story))
     last_seq = events[-1]["seq"] if events else after
     if not ended and finished:
         # A finished story whose final event lies at or before ``after`` has nothing more to send.
@@ -277,7 +290,7 @@ def read_after(story_id: Any, after: int, up_to: int | None = None) -> _Reading 
     if story is None:
         return None
     limit = story.event_seq if up_to is None else min(up_to, story.event_seq)
-    events, ended = _until_final(_stored_events(story.pk, after, limit))
+    events, ended = _until_final(_stored_events(story.pk, after, limit), _end_seq(story))
     last_seq = events[-1]["seq"] if events else after
     if up_to is None and not ended and story.status in FINISHED_STATUSES and story.event_seq <= last_seq:
         events.append(_final_event(story))

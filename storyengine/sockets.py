@@ -15,7 +15,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.exceptions import ParseError
 
 from storyengine.api.parsers import StrictJSONParser
@@ -57,6 +57,12 @@ class JsonSocketConsumer(AsyncWebsocketConsumer):
     """
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # The sockets are API endpoints: their messages, Django's and DRF's validation
+        # messages included, stay English whatever the site's default language is.
+        with translation.override("en"):
+            await self._receive_frame(text_data)
+
+    async def _receive_frame(self, text_data: str | None) -> None:
         if text_data is None:
             await self.send_error(INVALID_REQUEST, {"non_field_errors": ["Expected a JSON text frame, got binary."]})
             return

@@ -280,6 +280,31 @@ async def test_subscriber_resumes_after_event_number(owner):
     ]
 
 
+def refinement_after_generation(owner) -> Story:
+    """Store a finished generation's events, then the start of a refinement that is running."""
+    story = make_story(owner)
+    events.publish(story.pk, events.COMPLETED, {"content": story.content})
+    Story.objects.filter(pk=story.pk).update(
+        status=StoryStatus.RUNNING, pending_refinement={"refinement_type": "plot_improvement"}
+    )
+    events.publish(story.pk, events.STAGE_STARTED, {"role": "refiner"})
+    events.publish(story.pk, events.TEXT_DELTA, {"text": "ఒక ఊరిలో"})
+    return story
+
+
+async def test_replay_goes_past_earlier_job_final_event(owner):
+    story = await sync_to_async(refinement_after_generation)(owner)
+    stream = events.subscribe(story.pk, replay=True)
+
+    received = await asyncio.wait_for(collect(stream, count=3), 30)
+
+    assert [event["type"] for event in received] == [events.COMPLETED, events.STAGE_STARTED, events.TEXT_DELTA]
+    # The refinement is still running, so the stream waits for its events instead of ending.
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(anext(stream), 1.0)
+    await stream.aclose()
+
+
 async def test_late_subscriber_gets_saved_text_then_live_events(owner):
     params = services.GenerationParams(
         prompt=PROMPT, story_type="short_story", cultural_context="rural", target_length=60

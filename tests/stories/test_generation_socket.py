@@ -116,6 +116,17 @@ async def test_invalid_request_gets_error_and_socket_stays_open(asgi_application
     await client.disconnect()
 
 
+async def test_validation_messages_are_english(asgi_application, owner):
+    client = await open_socket(asgi_application, owner)
+
+    await client.send_json_to({"length": 5})
+    reply = await client.receive_json_from(timeout=30)
+
+    assert reply["details"]["prompt"] == ["This field is required."]
+    assert reply["details"]["length"] == ["Ensure this value is greater than or equal to 100."]
+    await client.disconnect()
+
+
 async def test_story_is_saved_after_client_disconnects(asgi_application, owner):
     client = await open_socket(asgi_application, owner)
     await client.send_json_to({"prompt": PROMPT, "length": 100})

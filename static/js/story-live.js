@@ -87,7 +87,11 @@
     var number = parseFloat(text);
     if (role === "writer" || role === "refiner") {
       var words = text.match(/^(\d+) words$/);
-      return words ? this.messages.words.replace("{count}", words[1]) : (role === "writer" ? "" : text);
+      return words ? this.messages.words.replace("{count}", words[1]) : "";
+    }
+    if (role === "cultural") {
+      // The guide names its choices in English; the reading view lists them in Telugu.
+      return document.documentElement.lang === "en" ? text : "";
     }
     if (role === "emotion") {
       return this.messages.rasas[text] || "";

@@ -1,9 +1,11 @@
 """Serve the site with one or more daphne processes sharing one listening socket.
 
 daphne runs one process; a second core only serves requests when a second
-process accepts on the same socket. This command binds the socket itself and
-starts each daphne with ``--fd``, so the kernel hands every new connection to
-whichever process accepts first.
+process accepts connections on the same port. This command binds one socket per
+process with SO_REUSEPORT and starts each daphne with ``--fd``. The kernel then
+spreads new connections over the sockets by a hash of their addresses. With one
+shared socket, the process that woke first accepted a whole burst of new
+connections, and keep-alive clients stayed on it while the other idled.
 
 Several processes need the distributed mode: with the in-memory channel layer
 and the in-process job runner, an event published in one process never reaches
@@ -46,10 +48,15 @@ class Command(BaseCommand):
                 "layer and job runner live inside one process. Set REDIS_URL or use --processes 1."
             )
 
-        listener = bind(host, port)
+        listeners = [bind(host, port) for _ in range(processes)]
         daphne = str(Path(sys.executable).with_name("daphne"))
-        command = [daphne, "--fd", str(listener.fileno()), "storyengine.asgi:application"]
-        children = [subprocess.Popen(command, pass_fds=(listener.fileno(),)) for _ in range(processes)]
+        children = [
+            subprocess.Popen(
+                [daphne, "--fd", str(listener.fileno()), "storyengine.asgi:application"],
+                pass_fds=(listener.fileno(),),
+            )
+            for listener in listeners
+        ]
         logger.info(
             "Serving on http://%s:%d/ with %d daphne process(es): %s",
             host,
@@ -70,14 +77,16 @@ class Command(BaseCommand):
             logger.info("Stopping %d daphne process(es)", processes)
         finally:
             stop_children(children)
-            listener.close()
+            for listener in listeners:
+                listener.close()
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """Open a listening TCP socket on ``host``:``port`` (IPv4 or IPv6)."""
+    """Open a listening TCP socket on ``host``:``port`` (IPv4 or IPv6) that other sockets may share."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         listener.bind((host, port))
     except OSError as exc:

@@ -271,7 +271,7 @@ def get_json(url: str, token: str | None = None) -> tuple[int, dict]:
 
 
 def start_daphne(port: int, processes: int, environment: dict[str, str], log_path: Path) -> subprocess.Popen:
-    """Start ``manage.py serve`` (daphne processes on one socket); wait up to 60 s for /health."""
+    """Start ``manage.py serve`` (daphne processes on one port); wait up to 60 s for /health."""
     log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--host", HOST, "--port", str(port), "--processes", str(processes)],
@@ -378,7 +378,7 @@ def main() -> None:
     parser.add_argument("--warmup-seconds", type=int, default=2, help="unmeasured wrk run per target first")
     parser.add_argument("--runs", type=int, default=1, help="times the whole table is measured")
     parser.add_argument("--keep-database", action="store_true", help="reuse the database and keep it afterwards")
-    parser.add_argument("--processes", type=int, default=2, help="daphne processes on one socket (default 2)")
+    parser.add_argument("--processes", type=int, default=2, help="daphne processes on one port (default 2)")
     parser.add_argument(
         "--redis-url",
         default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),

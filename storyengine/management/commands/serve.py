@@ -32,7 +32,7 @@ STOP_GRACE_SECONDS = 10
 
 
 class Command(BaseCommand):
-    help = "Serve the ASGI application with N daphne processes on one socket."
+    help = "Serve the ASGI application with N daphne processes on one port."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")

@@ -5,7 +5,7 @@ dropped and created anew unless ``--keep-database`` is given. It migrates it and
 bulk-creates one user's stories with Telugu text. Then it serves the site on a
 free port of 127.0.0.1 the way a deployment does, with ``manage.py serve``:
 ``--processes`` daphne processes (2 by default, one per core here) sharing one
-socket, in the distributed mode (Redis at ``--redis-url``) since several
+port, in the distributed mode (Redis at ``--redis-url``) since several
 processes need it. ``STORYENGINE_BENCH_VIEWS=1`` mounts ``/bench/json``: a plain
 JsonResponse view that goes through the same middleware and is the baseline for
 the others. Then wrk (Debian's package: ``apt-get install wrk``) loads three

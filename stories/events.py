@@ -178,7 +178,7 @@ def _stored_events(story_id: Any, after: int, up_to: int) -> list[Event]:
 
 
 def _until_final(events: list[Event], end_seq: int | None) -> tuple[list[Event], bool]:
-    """Cut ``events`` after the event numbered ``end_seq``; the flag says whether it was there.
+    """Cut ``events`` after the event numbered ``end_seq``; the flag tells whether it was there.
 
     Only the story's last final event ends a stream: an earlier one closed a job
     that another (a refinement, say) followed, and a reader replaying from before

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install Debian packages when they are missing: the ones given as arguments, or
 # by default the ones that build the project. As root the missing ones are
-# installed with apt-get; otherwise the script names them and exits 0, since pip
-# may still find prebuilt wheels and the browser tests skip with a message.
+# installed with apt-get. Otherwise the script names them and exits 0, because
+# pip may still find prebuilt wheels and the browser tests skip with a message.
 set -euo pipefail
 
 # gcc, g++ and cmake build llama-cpp-python from source.

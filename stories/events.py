@@ -178,7 +178,7 @@ def _stored_events(story_id: Any, after: int, up_to: int) -> list[Event]:
 
 
 def _until_final(events: list[Event], end_seq: int | None) -> tuple[list[Event], bool]:
-    """Cut ``events`` after the event numbered ``end_seq``; the flag tells whether it was there.
+    """Cut ``events`` after the event numbered ``end_seq``, and return whether that event was among them.
 
     Only the story's last final event ends a stream: an earlier one closed a job
     that another (a refinement, say) followed, and a reader replaying from before
@@ -228,7 +228,7 @@ def text_so_far(story: Story) -> str:
 
     For a generation (or a finished story) that is ``content``, which grows in the
     same transaction as each text delta is stored. While a refinement is queued
-    or running, ``content`` still holds the current version. Then the text is the
+    or running, ``content`` is still the current version. Then the text is the
     refinement's own deltas, joined: those after the later of the last final
     event and the last ``stage_started`` of the refiner (a retried refinement
     starts over).

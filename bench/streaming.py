@@ -10,10 +10,10 @@ It prints, in one run:
 2. Time from the writer step's start (its ``stage_started`` event) to its first delta.
    The writer streams each paragraph's beat cue, a template text, before any model
    call, so the first delta is not model text. The goal (within 1.2 x raw time to
-   first token + 50 ms) is measured against the first delta the model wrote, and beside
-   it the same figures of raw ``create_completion(stream=True)`` on the writer's first
-   prompt, from a cold prompt cache: time to first token and time to as many tokens as
-   the writer's first accepted sentence.
+   first token + 50 ms) is measured against the first delta the model wrote. Beside it
+   stand the same figures of raw ``create_completion(stream=True)`` on the writer's
+   first prompt, from a cold prompt cache: time to first token, and time to as many
+   tokens as the writer's first accepted sentence.
 3. Every model call of one story written in this process: prompt tokens reused from
    the context against evaluated, and the tokens evaluated beyond the text that is new
    since the call before (0 means the prefix cache reused all it could).
@@ -367,7 +367,7 @@ def record_model_calls() -> list[ModelCall]:
 def tokens_beyond_new_text(runtime: ModelRuntime, call: ModelCall, previous: ModelCall | None) -> int:
     """Return the prompt tokens a call evaluated beyond the text that is new since the call before.
 
-    The context after the previous call holds its prompt and completion, so the text
+    The context after the previous call contains its prompt and completion, so the text
     new to this call is what follows their longest common prefix with this prompt. It
     takes count_tokens(new text) tokens (without the beginning-of-sequence token), and
     the last prompt token is always evaluated again for its logits. Token boundaries
@@ -501,8 +501,8 @@ def main() -> None:
     print(f"model: {Path(runtime.info()['path']).name}, threads: {threads}, database: {settings.DATABASES['default']['NAME']}")
     print(f"load average at start (1, 5, 15 min): {load_average()} on {os.cpu_count()} CPUs")
 
-    # The writer's first call in a process builds the Telugu token mask; one short call
-    # builds it first, so the figures below are of a warm process.
+    # The writer's first call in a process builds the Telugu token mask. One short call
+    # builds it here first, so the figures below are of a warm process.
     warmup_started = time.perf_counter()
     runtime.complete(CompletionRequest(prompt=PROMPT, max_tokens=1, script="Telugu", seed=1))
     print(f"in-process warm-up (Telugu token mask and one token): {time.perf_counter() - warmup_started:.2f} s")

@@ -87,7 +87,7 @@ class RefinementListener(StoryListener):
             if events.publish(self.story_id, events.TEXT_DELTA, {"text": delta}) is None:
                 self._cancelled = True
                 return
-            # Touching updated_at tells recovery that the job is alive.
+            # Touching updated_at shows recovery that the job is alive.
             Story.objects.filter(pk=self.story_id).update(updated_at=timezone.now())
 
     def checkpoint(self, plan: dict[str, Any], content: str) -> None:

@@ -124,9 +124,10 @@ def raw_first_token_benchmark(
 
     The model loads once with this runtime's settings and ``n_threads``, and one
     completion of another prompt warms it up. Every round then resets the context,
-    so the whole prompt is evaluated, and records from the call: ``first_token_seconds``
-    (to the first sampled token, the time to first token), ``first_text_seconds`` (to
-    the first streamed chunk with text) and ``token_seconds`` (to each sampled token).
+    so the whole prompt is evaluated. Each round records three times from the call:
+    ``first_token_seconds`` (to the first sampled token, the time to first token),
+    ``first_text_seconds`` (to the first streamed chunk with text) and
+    ``token_seconds`` (to each sampled token).
     ``median_*`` summarize the rounds.
     """
     llama_cpp = import_llama_cpp()

@@ -217,9 +217,9 @@ class ListStoriesQuerySerializer(PageQuerySerializer):
 class StoryListItemSerializer(serializers.Serializer):
     """One card of the story list.
 
-    The fields describe the schema; ``to_representation`` writes the same JSON
-    without walking them, since a page of 100 items spent most of its
-    serialization time in DRF's per-field machinery.
+    The fields describe the schema. ``to_representation`` writes the same JSON
+    without walking them, because DRF's per-field machinery took most of the
+    serialization time of a page.
     """
 
     story_id = serializers.UUIDField()

@@ -2,7 +2,7 @@
 
 The writer's next prompt is its last prompt, the sentence the model just wrote
 and, at a paragraph break, the next cue. The context already contains the last
-prompt and the sampled tokens, so only the text after them needs evaluating; these
+prompt and the sampled tokens, so only the text after them needs evaluating. These
 tests pin that down, because every token evaluated again delays the next sentence.
 """
 

@@ -231,7 +231,7 @@ def test_refinement_deltas_build_new_version(owner):
     assert rows[-1]["data"]["content"] == story.content
 
 
-def test_text_so_far_of_running_refinement_is_new_version(owner):
+def test_refinement_text_so_far(owner):
     story = make_story(owner)
     with transaction.atomic():
         events.publish(story.pk, events.COMPLETED, {"content": story.content})
@@ -256,7 +256,7 @@ async def collect(iterator, count: int | None = None) -> list[dict]:
     return received
 
 
-async def test_subscriber_of_finished_story_gets_text_and_final_event(owner):
+async def test_finished_story_subscriber_snapshot(owner):
     story = await sync_to_async(queued_story)(owner)
     await sync_to_async(run_generation)(str(story.pk))
     await sync_to_async(story.refresh_from_db)()

@@ -266,7 +266,7 @@ async def test_events_resume_after_event_number(owner, resume):
     assert [item["event"]["data"].get("text") for item in received[:2]] == [" సీత", " ఉండేది."]
 
 
-def test_events_of_finished_story_after_last_event_is_204(owner, owner_client):
+def test_finished_story_events_204(owner, owner_client):
     story = make_story(owner)
     publish_run(story, ["ఒక ఊరిలో"])
 

@@ -35,10 +35,18 @@ admin: install migrate
 
 install: $(VENV)/.installed .env
 
+# llama-cpp-python compiles llama.cpp for the CPU it is built on (-march=native).
+# Some virtual machines list AMX in CPUID but stop a process that runs an AMX
+# instruction (SIGILL in the first matrix product, seen with llama-cpp-python
+# 0.3.36), so on x86-64 the AMX kernels are left out and the AVX-512 ones stay.
+LLAMA_CFLAGS := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
+
 $(VENV)/.installed: requirements.txt
 	./scripts/system-packages.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	CFLAGS="$(LLAMA_CFLAGS)" CXXFLAGS="$(LLAMA_CFLAGS)" \
+		$(BIN)/pip install --quiet $$(grep -i '^llama[-_]cpp[-_]python==' requirements.txt)
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 

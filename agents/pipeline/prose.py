@@ -1,7 +1,8 @@
 """Sentence-level pieces shared by the writer and the refiner.
 
-Both write prose one sentence per model call and accept a sentence only once it
-is finished, punctuated and not a repeat of the text before it.
+Both write prose one sentence per model call. The refiner accepts a sentence only
+once it is finished, punctuated and not a repeat of the text before it. The writer
+streams it word by word through a ``SentenceDraft`` (agents/pipeline/draft.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from agents.runtime import Completion, ModelRuntime
 
 if TYPE_CHECKING:
     from agents.models import Agent
+    from agents.pipeline.draft import SentenceDraft
     from agents.pipeline.recorder import AgentStep
 from analysis.text import normalize, words
 
@@ -107,13 +109,22 @@ def draw_sentence(
     sampling: dict[str, float | int],
     budget: int,
     should_stop: Callable[[], bool],
+    draft: SentenceDraft | None = None,
 ) -> Completion:
     """Ask the model for one sentence of Telugu prose and record its cost on ``step``.
 
     The call stops at sentence punctuation or a line break, bans tokens outside
-    Telugu script and penalizes repeats of the prompt's last tokens. Raises
-    PipelineCancelled when ``should_stop`` ended the call.
+    Telugu script and penalizes repeats of the prompt's last tokens. With ``draft``
+    the text goes to the draft as it is sampled, and the call also ends when the
+    draft stops it. Raises PipelineCancelled when ``should_stop`` ended the call.
     """
+    if draft is None:
+        ends_call = should_stop
+    else:
+
+        def ends_call() -> bool:
+            return draft.stopped or should_stop()
+
     completion = runtime.complete(
         completion_request(
             agent,
@@ -125,9 +136,10 @@ def draw_sentence(
             script=PROSE_SCRIPT,
             penalty_last_n=PENALTY_WINDOW,
         ),
-        should_stop=should_stop,
+        on_text=draft.push if draft is not None else None,
+        should_stop=ends_call,
     )
     step.add_completion(completion)
-    if completion.finish_reason == "cancelled":
+    if completion.finish_reason == "cancelled" and not (draft is not None and draft.stopped):
         raise PipelineCancelled()
     return completion

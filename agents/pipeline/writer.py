@@ -2,12 +2,12 @@
 
 Each paragraph opens with its beat's cue, and the model continues it one
 sentence per call, stopping at sentence punctuation or a line break. The length
-is checked after every sentence, so a story stops within one sentence of its
-target, or one short closing paragraph past it when the ending beat is left. A sentence is sent to the
-listener only once it is finished and accepted, so a repeated or broken one can
-be dropped and drawn again without taking back streamed text. Every model call
-shares the prompt prefix of the call before it, which the runtime's context
-reuses.
+is checked after every call, so a story stops within one sentence of its target,
+or one short closing paragraph past it when the ending beat is left. Words reach
+the listener as the model writes them, through a ``SentenceDraft`` that holds back
+an unfinished word and stops a call that starts copying earlier text, so nothing
+streamed is ever taken back. Every model call shares the prompt prefix of the call
+before it, which the runtime's context reuses.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from typing import Any
 
 from agents.models import Agent
 from agents.pipeline.beats import CONTINUATION_CUES
+from agents.pipeline.draft import SentenceDraft
 from agents.pipeline.prose import (
     MAX_REJECTED_SENTENCES,
     MIN_SENTENCE_TOKENS,
     PARAGRAPH_END,
     draw_sentence,
-    finish_sentence,
     tail_paragraphs,
 )
 from agents.pipeline.recorder import AgentStep
@@ -94,6 +94,7 @@ class Writer:
         self.steering: list[dict[str, Any]] = []
         self._calls = 0
         self._rejected: dict[str, int] = {}
+        self._stopped_as_repeats = 0
 
     def write(self, content: str) -> WriterOutput:
         """Continue ``content`` (empty, or the text a previous attempt saved) to the target."""
@@ -132,6 +133,7 @@ class Writer:
             step.details["tokens_per_word"] = round(tokens_per_word, 3)
             step.details["steering"] = self.steering
             step.details["rejected_sentences"] = self._rejected
+            step.details["calls_stopped_as_repeats"] = self._stopped_as_repeats
             return WriterOutput(
                 content=content, paragraphs_written=index, mean_logprob=step.mean_logprob, steering=self.steering
             )
@@ -161,19 +163,30 @@ class Writer:
         share: int,
         tokens_per_word: float,
     ) -> str:
-        """Write sentences after ``cue`` until the paragraph contains ``share`` words."""
+        """Write sentences after ``cue`` until the paragraph contains ``share`` words.
+
+        A sentence may take several calls: a call the draft stopped as a repeat keeps
+        the words it released, and the next call, with the next seed, continues the
+        sentence. After ``MAX_REJECTED_SENTENCES`` calls in a row that kept nothing,
+        the paragraph ends, and a sentence left open gets a full stop.
+        """
         paragraph = cue
+        opening = ""
         rejected_in_a_row = 0
         header = self._header(content)
         while True:
             remaining = share - word_count(paragraph)
             if remaining <= 0 or rejected_in_a_row >= MAX_REJECTED_SENTENCES:
+                if opening:
+                    self._emit(".")
+                    paragraph += "."
                 return paragraph
             if self.listener.should_stop():
                 raise PipelineCancelled()
 
             prompt = self._prompt(agent, header, content + separator + paragraph)
             budget = max(MIN_SENTENCE_TOKENS, math.ceil((remaining + 4) * tokens_per_word))
+            draft = SentenceDraft(content + paragraph[: len(paragraph) - len(opening)], opening, self._emit)
             completion = draw_sentence(
                 self.runtime,
                 agent,
@@ -183,18 +196,20 @@ class Writer:
                 sampling=self.request.sampling,
                 budget=budget,
                 should_stop=self.listener.should_stop,
+                draft=draft,
             )
             self._calls += 1
 
-            sentence, problem = finish_sentence(completion.text, completion.stop_sequence, content + paragraph)
-            if problem is not None:
+            end = draft.finish(completion.stop_sequence, completion.finish_reason)
+            self._stopped_as_repeats += draft.stopped
+            paragraph += draft.released
+            opening = "" if end.closed else opening + draft.released
+            if end.problem is not None:
                 rejected_in_a_row += 1
-                self._rejected[problem] = self._rejected.get(problem, 0) + 1
+                self._rejected[end.problem] = self._rejected.get(end.problem, 0) + 1
                 continue
             rejected_in_a_row = 0
-            self._emit(sentence)
-            paragraph += sentence
-            if completion.stop_sequence == PARAGRAPH_END:
+            if end.closed and completion.stop_sequence == PARAGRAPH_END:
                 return paragraph
 
     def _emit(self, text: str) -> None:

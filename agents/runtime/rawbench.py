@@ -124,11 +124,13 @@ def raw_first_token_benchmark(
 
     The model loads once with this runtime's settings and ``n_threads``, and one
     completion of another prompt warms it up. Every round then resets the context,
-    so the whole prompt is evaluated. Each round records three times from the call:
+    so the whole prompt is evaluated. Each round records four times from the call:
     ``first_token_seconds`` (to the first sampled token, the time to first token),
-    ``first_text_seconds`` (to the first streamed chunk with text) and
-    ``token_seconds`` (to each sampled token).
-    ``median_*`` summarize the rounds.
+    ``first_text_seconds`` (to the first streamed chunk with text),
+    ``first_word_seconds`` (to the chunk that begins a second word, which is when a
+    stream that sends whole words only can send the first) and ``token_seconds`` (to
+    each sampled token). ``median_*`` summarize the rounds; a round whose completion
+    never began a second word gives NaN.
     """
     llama_cpp = import_llama_cpp()
     runtime_settings = read_runtime_settings()
@@ -150,10 +152,12 @@ def raw_first_token_benchmark(
         sampled_at.append(time.perf_counter())
         return False
 
-    def run(text: str) -> tuple[float, float | None, list[float]]:
+    def run(text: str) -> tuple[float, float | None, float | None, list[float]]:
         sampled_at.clear()
         llm.reset()
         first_text_at: float | None = None
+        first_word_at: float | None = None
+        completion = ""
         started = time.perf_counter()
         for chunk in llm.create_completion(
             text,
@@ -163,16 +167,23 @@ def raw_first_token_benchmark(
             stopping_criteria=llama_cpp.StoppingCriteriaList([note_sample]),
             **SAMPLING,
         ):
-            if first_text_at is None and chunk["choices"][0]["text"]:
+            completion += chunk["choices"][0]["text"]
+            if first_text_at is None and completion:
                 first_text_at = time.perf_counter()
-        return started, first_text_at, list(sampled_at)
+            if first_word_at is None and len(completion.split()) >= 2:
+                first_word_at = time.perf_counter()
+        return started, first_text_at, first_word_at, list(sampled_at)
+
+    def since(started: float, at: float | None) -> float:
+        return at - started if at is not None else float("nan")
 
     run(DEFAULT_PROMPT)
-    first_token, first_text, token_seconds = [], [], []
+    first_token, first_text, first_word, token_seconds = [], [], [], []
     for _ in range(rounds):
-        started, first_text_at, sampled = run(prompt)
+        started, first_text_at, first_word_at, sampled = run(prompt)
         first_token.append(sampled[0] - started)
-        first_text.append(first_text_at - started if first_text_at is not None else float("nan"))
+        first_text.append(since(started, first_text_at))
+        first_word.append(since(started, first_word_at))
         token_seconds.append([at - started for at in sampled])
     llm.close()
     return {
@@ -181,9 +192,11 @@ def raw_first_token_benchmark(
         "n_threads": n_threads,
         "first_token_seconds": first_token,
         "first_text_seconds": first_text,
+        "first_word_seconds": first_word,
         "token_seconds": token_seconds,
         "median_first_token_seconds": statistics.median(first_token),
         "median_first_text_seconds": statistics.median(first_text),
+        "median_first_word_seconds": statistics.median(first_word),
     }
 
 

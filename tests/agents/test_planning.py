@@ -70,7 +70,7 @@ def test_paragraph_plan_for_long_story_caps_paragraph_length():
 
 
 def test_finished_sentence_is_nfc_and_punctuated():
-    from agents.pipeline.writer import finish_sentence
+    from agents.pipeline.prose import finish_sentence
 
     sentence, problem = finish_sentence(" రాము పొలం వెళ్ళె\u0c56ను", "\n", "")
 
@@ -79,7 +79,7 @@ def test_finished_sentence_is_nfc_and_punctuated():
 
 
 def test_sentence_cut_by_budget_loses_unfinished_word():
-    from agents.pipeline.writer import finish_sentence
+    from agents.pipeline.prose import finish_sentence
 
     sentence, problem = finish_sentence(" రాము పొలానికి వెళ్ళి పని చే", None, "")
 
@@ -88,7 +88,7 @@ def test_sentence_cut_by_budget_loses_unfinished_word():
 
 
 def test_repeated_sentence_is_rejected():
-    from agents.pipeline.writer import finish_sentence
+    from agents.pipeline.prose import finish_sentence
 
     story = "సీత బడికి వెళ్ళింది. రాము పొలానికి వెళ్ళి పని చేశాడు."
 

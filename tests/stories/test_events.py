@@ -12,8 +12,11 @@ from channels.layers import get_channel_layer
 from django.db import connections, transaction
 from django.utils import timezone
 
+from agents.pipeline.beats import CONTINUATION_CUES
+from agents.pipeline.prose import SENTENCE_ENDS
 from agents.runtime import ModelUnavailable
 from agents.runtime.llm import ModelRuntime
+from analysis.text import word_count
 from storyengine.jobs import wait_for_embedded_jobs
 from stories import events, refinement, services
 from stories.api.serializers import StoryResponseSerializer
@@ -124,6 +127,20 @@ def test_joined_deltas_equal_saved_content_for_ten_seeds(owner, settings, monkey
         assert rows[-1]["data"]["content"] == story.content
     assert "length" in finish_reasons
     assert "stop" in finish_reasons
+
+
+def test_writer_streams_words_before_sentence_ends(owner):
+    story = queued_story(owner, seed=5, length=40)
+
+    run_generation(str(story.pk))
+
+    story.refresh_from_db()
+    cues = [beat["cue"] for beat in story.plan["beats"]] + list(CONTINUATION_CUES)
+    deltas = [row["data"]["text"] for row in stored_events(story) if row["type"] == events.TEXT_DELTA]
+    model_deltas = [delta for delta in deltas if delta.removeprefix("\n\n") not in cues]
+    words_alone = [delta for delta in model_deltas if not delta.endswith(SENTENCE_ENDS)]
+    assert words_alone, model_deltas
+    assert all(word_count(delta) <= 2 for delta in words_alone), words_alone
 
 
 def test_resumed_job_continues_saved_deltas(owner):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-PLANNER_TEMPLATE = "కథా వస్తువు: {prompt}\nప్రధాన పాత్ర: {protagonist}\nనేపథ్యం: {setting}\nకథ పేరు: "
+# The planner's and the writer's prompts open with the same setting line, so the
+# writer's first call reuses the tokens the planner's call left in the model's context.
+PLANNER_TEMPLATE = "నేపథ్యం: {setting}\nకథా వస్తువు: {prompt}\nప్రధాన పాత్ర: {protagonist}\nకథ పేరు: "
 
-WRITER_TEMPLATE = "తెలుగు కథ: {title}\nపాత్రలు: {characters}\nనేపథ్యం: {setting}\n\n{story_so_far}"
+WRITER_TEMPLATE = "నేపథ్యం: {setting}\nపాత్రలు: {characters}\nతెలుగు కథ: {title}\n\n{story_so_far}"
 
 # {refinement} carries the refinement's own lines (the rasa words, customs or
 # protagonist) and {content} the refined story so far, which the model continues.

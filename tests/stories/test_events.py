@@ -357,6 +357,38 @@ async def test_subscriber_leaves_group_when_closed(owner):
     assert await group_size(events.group_name(story.pk)) == 0
 
 
+def publish_words(story_id, count: int) -> str:
+    """Publish ``count`` one-word deltas and ``completed``, as a long word-by-word story would; return the text."""
+    text = ""
+    for index in range(count):
+        delta = f" పదం{index}"
+        events.publish(story_id, events.TEXT_DELTA, {"text": delta})
+        text += delta
+    Story.objects.filter(pk=story_id).update(status=StoryStatus.COMPLETED)
+    events.publish(story_id, events.COMPLETED, {"content": text})
+    return text
+
+
+async def test_slow_subscriber_holds_back_no_other(owner):
+    story = await sync_to_async(make_story)(owner, status=StoryStatus.RUNNING, content="")
+    fast = events.subscribe(story.pk)
+    slow = events.subscribe(story.pk)
+    await asyncio.wait_for(anext(fast), 30)
+    await asyncio.wait_for(anext(slow), 30)
+
+    # More events than a channel-layer channel holds (100 by default), while one
+    # subscriber reads nothing until the story has ended.
+    reading = asyncio.create_task(collect(fast))
+    text = await asyncio.wait_for(sync_to_async(publish_words)(story.pk, 250), STORY_TIMEOUT)
+    fast_events = await asyncio.wait_for(reading, 60)
+    slow_events = await asyncio.wait_for(collect(slow), 60)
+
+    for received in (fast_events, slow_events):
+        assert [event["seq"] for event in received] == list(range(1, 252))
+        assert received[-1]["type"] == events.COMPLETED
+        assert joined_text(received) == text
+
+
 def receiving_tasks() -> list[asyncio.Task]:
     """List the unfinished tasks that receive a subscriber's channel-layer messages."""
     return [

@@ -376,7 +376,7 @@ async def test_slow_subscriber_holds_back_no_other(owner):
     await asyncio.wait_for(anext(fast), 30)
     await asyncio.wait_for(anext(slow), 30)
 
-    # More events than a channel-layer channel holds (100 by default), while one
+    # More events than a channel-layer channel buffers (100 by default), while one
     # subscriber reads nothing until the story has ended.
     reading = asyncio.create_task(collect(fast))
     text = await asyncio.wait_for(sync_to_async(publish_words)(story.pk, 250), STORY_TIMEOUT)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import regex
 
@@ -32,8 +33,7 @@ _SOFT_END = regex.compile(r"[,;:\s]+$")
 
 
 def _pairs(text: str) -> set[tuple[str, str]]:
-    tokens = words(text)
-    return set(zip(tokens, tokens[1:]))
+    return set(pairwise(words(text)))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from agents.pipeline.prose import (
     MAX_REJECTED_SENTENCES,
     MIN_SENTENCE_TOKENS,
     PARAGRAPH_END,
+    SENTENCE_ENDS,
     draw_sentence,
     tail_paragraphs,
 )
@@ -105,6 +106,9 @@ class Writer:
             schedule = paragraph_schedule(cues, count)
             tokens_per_word = self._tokens_per_word()
             index = len(paragraphs(content))
+            if content and not content.endswith(SENTENCE_ENDS):
+                # An earlier attempt died in the middle of a sentence: finish it first.
+                content = self._close_open_sentence(step, agent, content, tokens_per_word)
 
             while word_count(content) < self.request.target_length:
                 if index < len(schedule):
@@ -148,6 +152,19 @@ class Writer:
         self.listener.checkpoint(self.plan, content)
         return content
 
+    def _close_open_sentence(self, step: AgentStep, agent: Agent, content: str, tokens_per_word: float) -> str:
+        """Continue the unfinished last sentence of ``content`` until it is closed, and return the whole text."""
+        before, separator, paragraph = content.rpartition("\n\n")
+        sentence_start = max(paragraph.rfind(end) for end in SENTENCE_ENDS) + 1
+        opening = paragraph[sentence_start:]
+        share = word_count(paragraph) + CLOSING_WORDS
+        paragraph = self._write_paragraph(
+            step, agent, before, separator, paragraph, share, tokens_per_word, opening=opening, until_closed=True
+        )
+        content = before + separator + paragraph
+        self.listener.checkpoint(self.plan, content)
+        return content
+
     def _tokens_per_word(self) -> float:
         """Measure the tokenizer's tokens per word on the writer's own prompt (at least 1)."""
         sample = " ".join([self.request.prompt] + [beat["cue"] for beat in self.plan["beats"]])
@@ -159,19 +176,22 @@ class Writer:
         agent: Agent,
         content: str,
         separator: str,
-        cue: str,
+        paragraph: str,
         share: int,
         tokens_per_word: float,
+        *,
+        opening: str = "",
+        until_closed: bool = False,
     ) -> str:
-        """Write sentences after ``cue`` until the paragraph contains ``share`` words.
+        """Write sentences after ``paragraph`` (its cue, or more) until it contains ``share`` words.
 
         A sentence may take several calls: a call the draft stopped as a repeat keeps
         the words it released, and the next call, with the next seed, continues the
-        sentence. After ``MAX_REJECTED_SENTENCES`` calls in a row that kept nothing,
+        sentence. ``opening`` is the part of an unfinished sentence that ``paragraph``
+        ends with. With ``until_closed`` the paragraph also ends once a sentence is
+        closed. After ``MAX_REJECTED_SENTENCES`` calls in a row that kept nothing,
         the paragraph ends, and a sentence left open gets a full stop.
         """
-        paragraph = cue
-        opening = ""
         rejected_in_a_row = 0
         header = self._header(content)
         while True:
@@ -209,7 +229,7 @@ class Writer:
                 self._rejected[end.problem] = self._rejected.get(end.problem, 0) + 1
                 continue
             rejected_in_a_row = 0
-            if end.closed and completion.stop_sequence == PARAGRAPH_END:
+            if end.closed and (until_closed or completion.stop_sequence == PARAGRAPH_END):
                 return paragraph
 
     def _emit(self, text: str) -> None:

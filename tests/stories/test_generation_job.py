@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,9 +10,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from agents.models import AgentRun
+from agents.pipeline.prose import SENTENCE_ENDS
 from agents.runtime import ModelUnavailable
 from analysis.text import word_count
-from stories.jobs import MAX_ATTEMPTS, run_generation
+from stories.jobs import HEARTBEAT_SECONDS, MAX_ATTEMPTS, StoryListener, run_generation, stale_job_cutoff
 from stories.models import Story, StoryStatus
 
 PROMPT = "గోదావరి ఒడ్డున ఒక చిన్న గ్రామంలో ఒక పేద రైతు కుటుంబం"
@@ -70,6 +72,54 @@ def test_job_resumes_running_story_from_checkpoint(owner):
     assert word_count(interrupted.content) >= 100
     roles = list(AgentRun.objects.filter(story=interrupted).values_list("agent_id", flat=True))
     assert roles == ["writer", "emotion", "editor"]
+
+
+def test_resumed_job_closes_unfinished_sentence(owner):
+    first = make_story(owner, target_length=40)
+    run_generation(str(first.pk))
+    first.refresh_from_db()
+    opening_paragraph = first.content.split("\n\n")[0]
+    cue_end = opening_paragraph.index(".") + 1
+    # The cue and two words of the model's first sentence, as a worker killed mid-sentence leaves them.
+    saved = opening_paragraph[:cue_end] + " ".join(opening_paragraph[cue_end:].split(" ")[:3])
+    assert not saved.endswith(SENTENCE_ENDS)
+    interrupted = make_story(
+        owner,
+        target_length=40,
+        status=StoryStatus.RUNNING,
+        attempts=1,
+        plan=first.plan,
+        title=first.title,
+        content=saved,
+    )
+    make_stale(interrupted)
+
+    run_generation(str(interrupted.pk))
+
+    interrupted.refresh_from_db()
+    assert interrupted.status == StoryStatus.COMPLETED
+    assert interrupted.content.startswith(saved)
+    resumed_paragraph = interrupted.content.split("\n\n")[0]
+    assert resumed_paragraph.startswith(saved)
+    assert resumed_paragraph.endswith(SENTENCE_ENDS)
+    assert len(resumed_paragraph) > len(saved) + 1
+
+
+def test_listener_heartbeat_touches_running_story(owner, monkeypatch):
+    story = make_story(owner, status=StoryStatus.RUNNING, attempts=1)
+    make_stale(story)
+    listener = StoryListener(str(story.pk))
+    started = time.monotonic()
+
+    monkeypatch.setattr(time, "monotonic", lambda: started + 1)
+    listener.should_stop()
+    quiet = Story.objects.get(pk=story.pk).updated_at
+    monkeypatch.setattr(time, "monotonic", lambda: started + HEARTBEAT_SECONDS + 1)
+    listener.should_stop()
+    touched = Story.objects.get(pk=story.pk).updated_at
+
+    assert quiet < stale_job_cutoff()
+    assert touched > stale_job_cutoff()
 
 
 def test_job_fails_story_after_attempt_cap(owner):

@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 CANCEL_CHECK_SECONDS = 0.5
+# A running job touches its story at least this often while the model samples,
+# so recovery can tell a slow step from a dead worker.
+HEARTBEAT_SECONDS = 15.0
 
 
 class StoryListener:
@@ -42,6 +45,7 @@ class StoryListener:
     def __init__(self, story_id: str) -> None:
         self.story_id = story_id
         self._last_cancel_check = 0.0
+        self._last_heartbeat = time.monotonic()
         self._cancelled = False
 
     def stage_started(self, role: str) -> None:
@@ -93,11 +97,20 @@ class StoryListener:
             events.publish(self.story_id, events.CHECKPOINT, checkpoint_data(title, saved))
 
     def should_stop(self) -> bool:
+        """Return whether the story was cancelled or deleted; the model calls this between tokens.
+
+        It reads the story's status at most every CANCEL_CHECK_SECONDS, and touches
+        ``updated_at`` every HEARTBEAT_SECONDS, so a step that streams no text for a
+        while (a refiner sentence, a slow machine) is not taken for a dead job.
+        """
         now = time.monotonic()
         if not self._cancelled and now - self._last_cancel_check >= CANCEL_CHECK_SECONDS:
             self._last_cancel_check = now
             status = Story.objects.filter(pk=self.story_id).values_list("status", flat=True).first()
             self._cancelled = status in (None, StoryStatus.CANCELLED)
+        if not self._cancelled and now - self._last_heartbeat >= HEARTBEAT_SECONDS:
+            self._last_heartbeat = now
+            Story.objects.filter(pk=self.story_id, status=StoryStatus.RUNNING).update(updated_at=timezone.now())
         return self._cancelled
 
 
@@ -114,9 +127,11 @@ def _kept_title(current_title: str, planned_title: str) -> str:
 def stale_job_cutoff(now: datetime | None = None) -> datetime:
     """Return the time before which a ``running`` story's last touch shows that its job is gone.
 
-    Text deltas and checkpoints touch ``updated_at``, so a live job's story is
-    never older than the longest model call without a delta, which
-    STORYENGINE_STALE_JOB_SECONDS must exceed.
+    Text deltas, checkpoints and the listener's heartbeat touch ``updated_at``. So a
+    live job's story is never older than the longest stretch in which the job
+    samples no token, which STORYENGINE_STALE_JOB_SECONDS must exceed. Such
+    stretches are a model load, a prompt evaluation and the planner's title call,
+    which never checks for cancellation.
     """
     return (now or timezone.now()) - timedelta(seconds=settings.STORYENGINE_STALE_JOB_SECONDS)
 

@@ -223,6 +223,22 @@ def _final_event(story: Story) -> Event:
     }
 
 
+def stage_states(story: Story) -> dict[str, str]:
+    """Return the state of each stage the story's current job has reached: "running" or "done".
+
+    The current job's events are those after the story's last final event, so the
+    stages of an earlier generation do not show while a refinement runs. A page
+    that joins a job's stream late starts from these states, because the snapshot
+    it reads carries the text but no stage events.
+    """
+    events = StoryEvent.objects.filter(story=story, type__in=(*TERMINAL_TYPES, STAGE_STARTED, STAGE_FINISHED))
+    final_seq = events.filter(type__in=TERMINAL_TYPES).order_by("-seq").values_list("seq", flat=True).first() or 0
+    states: dict[str, str] = {}
+    for event_type, data in events.filter(seq__gt=final_seq).order_by("seq").values_list("type", "data"):
+        states[data.get("role", "")] = "running" if event_type == STAGE_STARTED else "done"
+    return states
+
+
 def text_so_far(story: Story) -> str:
     """Return the text the story's current job has written, as of ``story.event_seq``.
 

@@ -37,7 +37,8 @@
     this.content = this.text ? this.text.textContent : "";
     this.snapshotPending = true;
     this.finished = false;
-    this.writing = false;
+    // The page shows the stages the job had reached when it was served.
+    this.writing = Boolean(root.querySelector('[data-stage="writer"].stage--running, [data-stage="refiner"].stage--running'));
   }
 
   LiveStory.prototype.start = function () {

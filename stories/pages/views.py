@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from analysis.text import paragraphs
 from storyengine.api.errors import Conflict, ServiceUnavailable
 from storyengine.vocabulary import CulturalContext, Rasa, StoryType
-from stories import refinement, services
+from stories import events, refinement, services
 from stories.analytics import story_analytics
 from stories.api.throttles import GenerationRateThrottle
 from stories.models import Story, StoryStatus
@@ -233,11 +233,15 @@ def story(request: HttpRequest, story_id: uuid.UUID) -> HttpResponse:
 
 def _render_live(request: HttpRequest, story: Story) -> HttpResponse:
     refining = bool(story.pending_refinement)
+    stages = stage_labels(REFINEMENT_STAGES if refining else GENERATION_STAGES)
+    reached = events.stage_states(story)
+    for stage in stages:
+        stage["state"] = reached.get(stage["role"], "waiting")
     context = {
         "story": story,
         "is_owner": story.owner_id == request.user.pk,
         "labels": _story_labels(story),
-        "stages": stage_labels(REFINEMENT_STAGES if refining else GENERATION_STAGES),
+        "stages": stages,
         "refining": refining,
         "live_messages": _live_messages(),
     }

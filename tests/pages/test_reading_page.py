@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from stories import events
 from stories.models import Story, StoryStatus
 from tests.stories.support import CONTENT, EMOTIONAL_ARC, make_story, make_version
 
@@ -218,6 +219,49 @@ def test_unfinished_story_shows_live_view_to_owner(owner, other, owner_browser, 
     reader = other_browser.get(f"/stories/{story.pk}").content.decode()
     assert "story-live.js" not in reader
     assert "ఈ కథ ఇంకా రచనలో ఉంది" in reader
+
+
+def stage_classes(html: str) -> dict[str, str]:
+    """Map each stage of the live view to the state its class shows."""
+    return {role: state for state, role in re.findall(r'<li class="stage stage--(\w+)" data-stage="(\w+)"', html)}
+
+
+def test_live_view_shows_stages_already_reached(owner, owner_browser):
+    story = make_story(owner, status=StoryStatus.RUNNING, content="మొదటి వాక్యం.")
+    for event_type, role in [
+        (events.STAGE_STARTED, "planner"),
+        (events.STAGE_FINISHED, "planner"),
+        (events.STAGE_STARTED, "cultural"),
+        (events.STAGE_FINISHED, "cultural"),
+        (events.STAGE_STARTED, "writer"),
+    ]:
+        events.publish(story.pk, event_type, {"role": role})
+
+    html = owner_browser.get(f"/stories/{story.pk}").content.decode()
+
+    assert stage_classes(html) == {
+        "planner": "done",
+        "cultural": "done",
+        "writer": "running",
+        "emotion": "waiting",
+        "editor": "waiting",
+    }
+    assert 'data-stage="writer" aria-current="step"' in html
+
+
+def test_live_view_of_refinement_ignores_earlier_job(owner, owner_browser):
+    story = make_story(owner)
+    for event_type, role in [(events.STAGE_STARTED, "emotion"), (events.STAGE_FINISHED, "emotion")]:
+        events.publish(story.pk, event_type, {"role": role})
+    events.publish(story.pk, events.COMPLETED, {"content": story.content})
+    Story.objects.filter(pk=story.pk).update(
+        status=StoryStatus.RUNNING, pending_refinement={"refinement_type": "plot_improvement"}
+    )
+    events.publish(story.pk, events.STAGE_STARTED, {"role": "refiner"})
+
+    html = owner_browser.get(f"/stories/{story.pk}").content.decode()
+
+    assert stage_classes(html) == {"refiner": "running", "emotion": "waiting", "editor": "waiting"}
 
 
 def test_refine_queues_new_version_and_shows_its_progress(owner, owner_browser):

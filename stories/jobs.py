@@ -266,6 +266,18 @@ def _complete(story_id: str, result: PipelineResult, seconds: float, claimed: St
     return story
 
 
+def _generation_seconds(claimed: Story, attempt_seconds: float) -> float:
+    """Return the story's ``generation_time``: seconds from its first attempt's start to now.
+
+    For a story written in one attempt that is the attempt's own time. For a story
+    resumed after its job died it is now - ``started_at`` (set by the first claim),
+    so it includes the time the story waited to be picked up again.
+    """
+    if claimed.attempts <= 1 or claimed.started_at is None:
+        return attempt_seconds
+    return max(attempt_seconds, (timezone.now() - claimed.started_at).total_seconds())
+
+
 def run_generation(story_id: str) -> None:
     """Generate one story; safe to call again for the same id.
 
@@ -331,7 +343,7 @@ def _generate(story_id: str, story: Story, started: float) -> None:
         )
         return
 
-    seconds = time.monotonic() - started
+    seconds = _generation_seconds(story, time.monotonic() - started)
     if _complete(story_id, result, seconds, story, resumed) is None:
         logger.info("Story %s: cancelled or deleted before its result was stored; result dropped", story_id)
         return

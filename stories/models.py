@@ -73,7 +73,9 @@ class Story(models.Model):
     quality_score = models.FloatField(null=True, blank=True)
     word_count = models.PositiveIntegerField(default=0)
     metadata = models.JSONField(default=dict, blank=True)
-    generation_time = models.FloatField(null=True, blank=True, help_text="Seconds from job start to finish.")
+    generation_time = models.FloatField(
+        null=True, blank=True, help_text="Seconds from the start of the first attempt to finish."
+    )
     search_text = models.TextField(
         blank=True,
         default="",

@@ -105,6 +105,22 @@ def test_resumed_job_closes_unfinished_sentence(owner):
     assert len(resumed_paragraph) > len(saved) + 1
 
 
+def test_resumed_story_counts_time_since_first_attempt(owner):
+    first_attempt = timezone.now() - timedelta(minutes=4)
+    interrupted = make_story(
+        owner, target_length=40, status=StoryStatus.RUNNING, attempts=1, started_at=first_attempt
+    )
+    make_stale(interrupted)
+
+    run_generation(str(interrupted.pk))
+
+    interrupted.refresh_from_db()
+    assert interrupted.status == StoryStatus.COMPLETED
+    assert interrupted.started_at == first_attempt
+    assert interrupted.generation_time >= 240
+    assert interrupted.generation_time < (timezone.now() - first_attempt).total_seconds() + 1
+
+
 def test_listener_heartbeat_touches_running_story(owner, monkeypatch):
     story = make_story(owner, status=StoryStatus.RUNNING, attempts=1)
     make_stale(story)

@@ -39,6 +39,16 @@ daphne_pid=""
 worker_pid=""
 beat_pid=""
 
+# Seconds the three processes get to exit before they are killed.
+STOP_GRACE_SECONDS=15
+
+running() {
+  # An exited child stays a zombie until `wait` reaps it, and kill -0 succeeds on one.
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null || true)
+  [ -n "$state" ] && [ "${state:0:1}" != "Z" ]
+}
+
 stop() {
   trap - INT TERM EXIT
   echo "Stopping daphne, the worker and beat"
@@ -48,6 +58,25 @@ stop() {
   # unacknowledged message goes back to the queue, so the next start resumes it
   # from its checkpoint. TERM would wait for the job to finish.
   [ -n "$worker_pid" ] && kill -QUIT "$worker_pid" 2>/dev/null || true
+
+  # daphne can hang at exit while a request's worker thread waits for the stopped
+  # event loop (seen with an event stream open when the worker died), so a process
+  # still running after the grace time is killed.
+  local pid left deadline=$((SECONDS + STOP_GRACE_SECONDS))
+  while :; do
+    left=""
+    for pid in $daphne_pid $worker_pid $beat_pid; do
+      if running "$pid"; then left="$left $pid"; fi
+    done
+    if [ -z "$left" ] || [ "$SECONDS" -ge "$deadline" ]; then
+      break
+    fi
+    sleep 0.5
+  done
+  for pid in $left; do
+    echo "Process $pid did not stop within $STOP_GRACE_SECONDS s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  done
   wait || true
 }
 trap 'stop; exit 130' INT

@@ -97,7 +97,7 @@ class StoryListener:
             events.publish(self.story_id, events.CHECKPOINT, checkpoint_data(title, saved))
 
     def should_stop(self) -> bool:
-        """Return whether the story was cancelled or deleted; the model calls this between tokens.
+        """Return whether the story was cancelled or deleted. The model calls this between tokens.
 
         It reads the story's status at most every CANCEL_CHECK_SECONDS, and touches
         ``updated_at`` every HEARTBEAT_SECONDS, so a step that streams no text for a

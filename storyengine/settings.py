@@ -241,8 +241,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # Recovery of jobs and the bound on waiting jobs. A running story untouched for
 # STORYENGINE_STALE_JOB_SECONDS lost its worker. A live job touches it at least
 # every 15 s while the model samples, so the value must exceed the longest stretch
-# without sampling: a model load plus a prompt evaluation, about 35 s seen on a
-# loaded 2-core machine.
+# without sampling: a model load plus a prompt evaluation. That took about 35 s
+# in one trial on a loaded 2-core machine, an observation and not a bound.
 STORYENGINE_STALE_JOB_SECONDS = env_int("STORYENGINE_STALE_JOB_SECONDS", 120, minimum=1)
 # A queued story untouched this long is dispatched again, in case its message was lost.
 STORYENGINE_QUEUED_JOB_TIMEOUT = env_int("STORYENGINE_QUEUED_JOB_TIMEOUT", 1800, minimum=1)

@@ -4,9 +4,9 @@ Each paragraph opens with its beat's cue, and the model continues it one
 sentence per call, stopping at sentence punctuation or a line break. The length
 is checked after every call, so a story stops within one sentence of its target,
 or one short closing paragraph past it when the ending beat is left. Words reach
-the listener as the model writes them, through a ``SentenceDraft`` that holds back
-an unfinished word and stops a call that starts copying earlier text, so nothing
-streamed is ever taken back. Every model call shares the prompt prefix of the call
+the listener as the model writes them, through a ``SentenceDraft``. The draft holds
+back an unfinished word and stops a call that starts copying earlier text, so
+nothing streamed is ever taken back. Every model call shares the prompt prefix of the call
 before it, which the runtime's context reuses.
 """
 

@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from agents.runtime.config import read_runtime_settings
@@ -34,6 +35,22 @@ def _decode_rate(tokens: int, seconds: float) -> float:
     return (tokens - 1) / seconds if tokens > 1 and seconds > 0 else 0.0
 
 
+def _load_raw_model(llama_cpp: ModuleType, n_threads: int, seed: int, model_path: str | Path | None) -> Any:
+    """Load a plain ``llama_cpp.Llama`` with this runtime's n_ctx and n_gpu_layers, ``n_threads`` for both phases."""
+    runtime_settings = read_runtime_settings()
+    path = Path(model_path) if model_path is not None else resolve_model_path()
+    return llama_cpp.Llama(
+        model_path=str(path),
+        n_ctx=runtime_settings.n_ctx,
+        n_threads=n_threads,
+        n_threads_batch=n_threads,
+        n_gpu_layers=runtime_settings.n_gpu_layers,
+        seed=seed,
+        logits_all=False,
+        verbose=False,
+    )
+
+
 def raw_decode_benchmark(
     prompt: str,
     max_tokens: int,
@@ -48,20 +65,8 @@ def raw_decode_benchmark(
     for both prompt evaluation and decoding; loading is timed apart as ``load_seconds``.
     """
     llama_cpp = import_llama_cpp()
-    runtime_settings = read_runtime_settings()
-    path = Path(model_path) if model_path is not None else resolve_model_path()
-
     load_started = time.perf_counter()
-    llm = llama_cpp.Llama(
-        model_path=str(path),
-        n_ctx=runtime_settings.n_ctx,
-        n_threads=n_threads,
-        n_threads_batch=n_threads,
-        n_gpu_layers=runtime_settings.n_gpu_layers,
-        seed=seed,
-        logits_all=False,
-        verbose=False,
-    )
+    llm = _load_raw_model(llama_cpp, n_threads, seed, model_path)
     load_seconds = time.perf_counter() - load_started
     prompt_tokens = len(llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
 
@@ -129,22 +134,11 @@ def raw_first_token_benchmark(
     ``first_text_seconds`` (to the first streamed chunk with text),
     ``first_word_seconds`` (to the chunk that begins a second word, which is when a
     stream that sends whole words only can send the first) and ``token_seconds`` (to
-    each sampled token). ``median_*`` summarize the rounds; a round whose completion
+    each sampled token). ``median_*`` summarize the rounds. A round whose completion
     never began a second word gives NaN.
     """
     llama_cpp = import_llama_cpp()
-    runtime_settings = read_runtime_settings()
-    path = Path(model_path) if model_path is not None else resolve_model_path()
-    llm = llama_cpp.Llama(
-        model_path=str(path),
-        n_ctx=runtime_settings.n_ctx,
-        n_threads=n_threads,
-        n_threads_batch=n_threads,
-        n_gpu_layers=runtime_settings.n_gpu_layers,
-        seed=seed,
-        logits_all=False,
-        verbose=False,
-    )
+    llm = _load_raw_model(llama_cpp, n_threads, seed, model_path)
     prompt_tokens = len(llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
     sampled_at: list[float] = []
 

@@ -358,7 +358,7 @@ async def test_subscriber_leaves_group_when_closed(owner):
 
 
 def publish_words(story_id, count: int) -> str:
-    """Publish ``count`` one-word deltas and ``completed``, as a long word-by-word story would; return the text."""
+    """Publish ``count`` one-word deltas and ``completed``, as a long word-by-word story would, and return the text."""
     text = ""
     for index in range(count):
         delta = f" పదం{index}"

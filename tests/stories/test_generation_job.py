@@ -10,8 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from agents.models import AgentRun
-from agents.pipeline.prose import SENTENCE_ENDS
-from agents.runtime import ModelUnavailable
+from agents.pipeline.prose import PROSE_SCRIPT, SENTENCE_ENDS
+from agents.runtime import Completion, CompletionRequest, ModelRuntime, ModelUnavailable, get_runtime
 from analysis.text import word_count
 from stories.jobs import HEARTBEAT_SECONDS, MAX_ATTEMPTS, StoryListener, run_generation, stale_job_cutoff
 from stories.models import Story, StoryStatus
@@ -105,7 +105,7 @@ def test_resumed_job_closes_unfinished_sentence(owner):
     assert len(resumed_paragraph) > len(saved) + 1
 
 
-def test_resumed_story_counts_time_since_first_attempt(owner):
+def test_resumed_generation_time_from_first_attempt(owner):
     first_attempt = timezone.now() - timedelta(minutes=4)
     interrupted = make_story(
         owner, target_length=40, status=StoryStatus.RUNNING, attempts=1, started_at=first_attempt
@@ -136,6 +136,29 @@ def test_listener_heartbeat_touches_running_story(owner, monkeypatch):
 
     assert quiet < stale_job_cutoff()
     assert touched > stale_job_cutoff()
+
+
+def test_writer_reuses_planner_prompt_tokens(owner, monkeypatch):
+    calls: list[tuple[CompletionRequest, Completion]] = []
+    complete = ModelRuntime.complete
+
+    def recording_complete(self, request, *args, **kwargs):
+        completion = complete(self, request, *args, **kwargs)
+        calls.append((request, completion))
+        return completion
+
+    monkeypatch.setattr(ModelRuntime, "complete", recording_complete)
+    get_runtime().clear_prompt_cache()
+    story = make_story(owner, target_length=40)
+
+    run_generation(str(story.pk))
+
+    planner_request, _ = calls[0]
+    writer_request, writer_completion = calls[1]
+    assert planner_request.grammar is not None
+    assert writer_request.script == PROSE_SCRIPT
+    # Both prompts open with the setting line, whose tokens the planner's call left in the context.
+    assert writer_completion.cached_prompt_tokens >= 10
 
 
 def test_job_fails_story_after_attempt_cap(owner):
